@@ -1,0 +1,63 @@
+# The one interface for people and CI. `make help` lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+DBT_MANIFEST := dbt_project/target/manifest.json
+
+# Demo data parameters (make run): province 19 = Kepulauan Bangka Belitung, 12 months.
+PROVINSI ?= 19
+BULAN    ?= 2024-01..2024-12
+SEED     ?= 7
+
+export DAGSTER_HOME := $(CURDIR)/dagster_home
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+export DBT_PROFILES_DIR := $(CURDIR)/dbt_project
+export GX_ANALYTICS_ENABLED := false
+export DAGSTER_DISABLE_TELEMETRY := 1
+export DO_NOT_TRACK := 1
+
+DBT_SOURCES := $(shell find dbt_project -path dbt_project/target -prune -o -type f \( -name '*.sql' -o -name '*.yml' -o -name '*.csv' -o -name '*.md' \) -print 2>/dev/null)
+
+.PHONY: help install run demo-data test dev lint clean
+
+help: ## List the targets
+	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-10s %s\n", $$1, $$2}'
+
+install: $(STAMP) $(DBT_MANIFEST) ## Create the virtualenv and install pinned dependencies (only when they changed)
+
+$(STAMP): pyproject.toml requirements.lock
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip==25.3
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[dev]'
+	@touch $@
+
+$(DBT_MANIFEST): $(STAMP) $(DBT_SOURCES)
+	cd dbt_project && KKB_WAREHOUSE_DIR=$(CURDIR)/warehouse ../$(BIN)/dbt parse --quiet --profiles-dir .
+	@touch $@
+
+demo-data: $(STAMP) ## Generate the demo source files into raw/ (only if raw/ is empty)
+	$(BIN)/kkb synth --if-empty --provinsi $(PROVINSI) --bulan $(BULAN) --seed $(SEED)
+
+run: install demo-data ## Install, generate the demo data, run the whole pipeline, print a summary
+	$(BIN)/kkb run --demo-key-if-generated
+
+test: install ## Run the test suite
+	$(BIN)/python -m pytest -q
+
+dev: install ## Start the Dagster UI on http://127.0.0.1:3000
+	$(BIN)/dagster dev -h 127.0.0.1 -p 3000 -w workspace.yaml
+
+lint: install ## ruff (Python), sqlfluff (dbt SQL), mypy (pipelines/)
+	$(BIN)/ruff check pipelines tests
+	$(BIN)/ruff format --check pipelines tests
+	$(BIN)/sqlfluff lint dbt_project/models
+	$(BIN)/mypy pipelines
+
+clean: ## Remove generated data, the warehouse and run history (keeps the virtualenv)
+	rm -rf warehouse/kampung_kb.duckdb* warehouse/landing warehouse/quarantine warehouse/reference warehouse/.staging
+	find raw -mindepth 1 ! -name README.md -delete
+	find dagster_home -mindepth 1 ! -name dagster.yaml -delete

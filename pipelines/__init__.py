@@ -1,0 +1,1 @@
+"""Kampung KB data pipeline: Dagster assets, ingestion library and the demo-data generator."""

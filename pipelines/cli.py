@@ -1,0 +1,124 @@
+"""`kkb`: the command line of the Kampung KB pipeline.
+
+kkb synth   generate realistic demo source files (with a ground truth) into the raw folder
+kkb run     materialise every asset once (the nightly job), in this process, and print a summary
+kkb summary print rows per table, rows quarantined and files rejected, from what is on disk
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from pipelines.config import settings
+
+
+def parse_months(spec: str) -> list[tuple[int, int]]:
+    """'2024-01..2024-12' or '2024-03' or '2024-01,2024-05' -> [(2024, 1), ...]."""
+    out: list[tuple[int, int]] = []
+    for part in spec.split(","):
+        m = re.fullmatch(r"\s*(\d{4})-(\d{1,2})\s*(?:\.\.\s*(\d{4})-(\d{1,2})\s*)?", part)
+        if not m:
+            raise click.BadParameter(f"'{part}' is not YYYY-MM or YYYY-MM..YYYY-MM")
+        y0, m0 = int(m[1]), int(m[2])
+        y1, m1 = (int(m[3]), int(m[4])) if m[3] else (y0, m0)
+        if not (1 <= m0 <= 12 and 1 <= m1 <= 12) or (y1, m1) < (y0, m0):
+            raise click.BadParameter(f"'{part}' is not a valid month range")
+        y, mo = y0, m0
+        while (y, mo) <= (y1, m1):
+            out.append((y, mo))
+            y, mo = (y + 1, 1) if mo == 12 else (y, mo + 1)
+    return out
+
+
+def has_source_files(raw_dir: Path) -> bool:
+    """Anything a user (or an earlier generation) put there, other than our README."""
+    if not raw_dir.exists():
+        return False
+    return any(p.is_file() and p.name != "README.md" and not p.name.startswith(".") for p in raw_dir.rglob("*"))
+
+
+@click.group()
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+@main.command()
+@click.option("--provinsi", default="19", show_default=True, help="Kemendagri province code, e.g. 19 (Kep. Babel).")
+@click.option("--bulan", "months", default="2024-01..2024-12", show_default=True, help="Months: YYYY-MM..YYYY-MM.")
+@click.option("--seed", default=7, show_default=True, type=int)
+@click.option("--defect-rate", default=0.02, show_default=True, type=float, help="Share of rows/files with defects.")
+@click.option("--skala", "scale", default=1.0, show_default=True, type=float, help="Population scale factor.")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), help="Target folder (default: KKB_RAW_DIR).")
+@click.option("--if-empty", is_flag=True, help="Do nothing (successfully) when the folder already holds files.")
+def synth(provinsi, months, seed, defect_rate, scale, out_dir, if_empty) -> None:
+    """Generate the demo source files. Never writes over files a user put there."""
+    from pipelines.synth import synthesize
+
+    out = (out_dir or settings().raw_dir).resolve()
+    if has_source_files(out):
+        if if_empty:
+            click.echo(f"{out} already holds source files: demo data not generated (nothing overwritten).")
+            return
+        raise click.ClickException(f"{out} is not empty; demo data is only generated into an empty folder.")
+    started = time.perf_counter()
+    summary = synthesize(
+        out,
+        provinsi=provinsi,
+        months=parse_months(months),
+        seed=seed,
+        defect_rate=defect_rate,
+        scale=scale,
+        progress=sys.stderr.isatty(),
+    )
+    click.echo(f"demo data written to {out} in {time.perf_counter() - started:.1f} s")
+    for key in ("family_rows_per_second",):
+        if key in summary:
+            click.echo(f"  {key}: {summary[key]:,.0f}")
+
+
+@main.command()
+@click.option(
+    "--demo-key-if-generated",
+    is_flag=True,
+    help="Without KKB_PII_KEY, use the public demo key, but only if the raw folder is the generator's demo data.",
+)
+def run(demo_key_if_generated: bool) -> None:
+    """Materialise every asset once (the nightly job) and print a summary."""
+    import os
+
+    import dagster as dg
+
+    from pipelines.definitions import defs
+
+    if demo_key_if_generated and not os.environ.get("KKB_PII_KEY"):
+        if (settings().raw_dir / "ground_truth.json").exists():
+            os.environ["KKB_DEMO"] = "1"
+        else:
+            raise click.ClickException(
+                "KKB_PII_KEY is not set and raw/ is not the generated demo data: set KKB_PII_KEY to a secret."
+            )
+
+    started = time.perf_counter()
+    instance = dg.DagsterInstance.get()
+    result = defs.resolve_job_def("nightly").execute_in_process(instance=instance, raise_on_error=False)
+    elapsed = time.perf_counter() - started
+    from pipelines.lib.summary import render_summary
+
+    click.echo(render_summary(settings(), elapsed))
+    if not result.success:
+        failed = [e.step_key for e in result.all_events if e.is_step_failure]
+        raise click.ClickException(f"the run failed (steps: {', '.join(failed) or '?'}); see the log above")
+
+
+@main.command()
+def summary() -> None:
+    """Rows per table, rows quarantined, files rejected: what is on disk now."""
+    from pipelines.lib.summary import render_summary
+
+    click.echo(render_summary(settings(), None))

@@ -1,0 +1,82 @@
+"""Where things live, read from the environment once per call (no import-time side effects).
+
+KKB_RAW_DIR        source files as delivered (default: raw/ in the repo)
+KKB_WAREHOUSE_DIR  everything the pipeline writes (default: warehouse/ in the repo); the DuckDB warehouse is
+                   kampung_kb.duckdb inside it
+KKB_PII_KEY        the HMAC key that pseudonymises NIK / No. KK (required; `KKB_DEMO=1` allows a demo key)
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+EXPECTATIONS_DIR = REPO_ROOT / "expectations"
+
+DEMO_PII_KEY = "kampung-kb-demo-key-not-for-real-data"
+
+log = logging.getLogger(__name__)
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or wrong; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    raw_dir: Path
+    warehouse_dir: Path
+
+    @property
+    def duckdb_path(self) -> Path:
+        return self.warehouse_dir / "kampung_kb.duckdb"
+
+    @property
+    def landing_dir(self) -> Path:
+        return self.warehouse_dir / "landing"
+
+    @property
+    def manifest_dir(self) -> Path:
+        return self.landing_dir / "_manifest"
+
+    @property
+    def quarantine_dir(self) -> Path:
+        return self.warehouse_dir / "quarantine"
+
+    @property
+    def reference_dir(self) -> Path:
+        return self.warehouse_dir / "reference"
+
+    def dbt_env(self) -> dict[str, str]:
+        """Variables dbt reads (paths only: never the PII key, dbt writes env_var() values into artifacts)."""
+        return {"KKB_WAREHOUSE_DIR": str(self.warehouse_dir), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+
+
+def settings() -> Settings:
+    raw = Path(os.environ.get("KKB_RAW_DIR") or REPO_ROOT / "raw").expanduser().resolve()
+    wh = Path(os.environ.get("KKB_WAREHOUSE_DIR") or REPO_ROOT / "warehouse").expanduser().resolve()
+    return Settings(raw_dir=raw, warehouse_dir=wh)
+
+
+def pii_key() -> bytes:
+    """The HMAC key. Refuses to run without one unless this is the demo (KKB_DEMO=1), and says so loudly."""
+    key = os.environ.get("KKB_PII_KEY", "")
+    if key:
+        if len(key) < 16:
+            raise ConfigError("KKB_PII_KEY is shorter than 16 characters; use a long random secret.")
+        return key.encode()
+    if os.environ.get("KKB_DEMO") == "1":
+        log.warning(
+            "!!! KKB_PII_KEY is not set: using the PUBLIC DEMO KEY. Pseudonyms made with it are NOT protected. "
+            "Never run real data like this: set KKB_PII_KEY to a secret. !!!"
+        )
+        return DEMO_PII_KEY.encode()
+    raise ConfigError(
+        "KKB_PII_KEY is not set. It is the secret that pseudonymises NIK and No. KK (HMAC-SHA256). "
+        "Set it to a long random value (e.g. `export KKB_PII_KEY=$(openssl rand -hex 32)`) and keep it safe; "
+        "for the generated demo data only, set KKB_DEMO=1 to use the public demo key."
+    )

@@ -1,0 +1,50 @@
+"""The dbt project as Dagster assets (dagster-dbt). dbt tests appear as asset checks on the models they test.
+
+The manifest is built at set-up time (`make install` runs `dagster-dbt project prepare-and-package`), never at
+import time; `dagster dev` re-prepares it when models change (prepare_if_dev).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
+
+from pipelines.config import DBT_PROJECT_DIR, settings
+
+dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+dbt_project.prepare_if_dev()
+
+DBT_EXECUTABLE = str(Path(sys.executable).with_name("dbt"))  # the dbt of this virtualenv, whatever PATH says
+
+
+class KampungKbTranslator(DagsterDbtTranslator):
+    """Groups by layer (staging / marts / reporting) so the UI tells the story left to right."""
+
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        if dbt_resource_props["resource_type"] != "model" and dbt_resource_props["resource_type"] != "snapshot":
+            return super().get_group_name(dbt_resource_props)
+        fqn = dbt_resource_props.get("fqn", [])
+        layer = fqn[1] if len(fqn) > 2 else "models"
+        if layer == "marts" and len(fqn) > 3:
+            layer = "reporting" if fqn[2] == "reporting" else "marts"
+        return f"dbt_{layer}"
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    project=dbt_project,
+    dagster_dbt_translator=KampungKbTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)),
+)
+def kampung_kb_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+    os.environ.update(settings().dbt_env())
+    yield from dbt.cli(["build"], context=context).stream()
+
+
+def dbt_resource() -> DbtCliResource:
+    return DbtCliResource(project_dir=dbt_project, profiles_dir=str(DBT_PROJECT_DIR), dbt_executable=DBT_EXECUTABLE)

@@ -1,0 +1,262 @@
+"""Ingest one source entity: discover new files, read, type, validate, pseudonymise, land or quarantine, commit.
+
+Every raw row ends in exactly one place: landed, quarantined (with the rules it broke, file and row number), or in a
+file that was a duplicate (counted, not loaded) or rejected (unreadable, with the reason). Small files are validated
+together in row batches (Great Expectations has a fixed cost per call); a large file is validated chunk by chunk in
+bounded memory, and its parts are discarded if it turns out unreadable part-way, so no file is ever half loaded.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+from tqdm import tqdm
+
+from pipelines.config import Settings
+from pipelines.lib import manifest as mf
+from pipelines.lib.coerce import coerce
+from pipelines.lib.entities import Entity
+from pipelines.lib.landing import (
+    QUARANTINE_SCHEMA,
+    PartWriter,
+    ensure_schema_file,
+    landing_schema,
+    quarantine_records,
+    to_landing,
+)
+from pipelines.lib.readers import RejectedFile, read_chunks
+from pipelines.lib.validate import parameters, validate_frame
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class IngestReport:
+    entity: str
+    batch: str | None
+    files: list[mf.FileRecord] = field(default_factory=list)
+    rule_counts: Counter = field(default_factory=Counter)
+    files_already_seen: int = 0
+    seconds: float = 0.0
+
+    def _sum(self, attr: str, status: str | None = None) -> int:
+        return sum(getattr(f, attr) for f in self.files if status is None or f.status == status)
+
+    @property
+    def rows_read(self) -> int:
+        return self._sum("rows_read", "loaded")
+
+    @property
+    def rows_landed(self) -> int:
+        return self._sum("rows_landed")
+
+    @property
+    def rows_quarantined(self) -> int:
+        return self._sum("rows_quarantined")
+
+    @property
+    def rows_duplicate(self) -> int:
+        return self._sum("rows_read", "duplicate")
+
+    def files_with(self, status: str) -> list[mf.FileRecord]:
+        return [f for f in self.files if f.status == status]
+
+    @property
+    def bad_row_share(self) -> float:
+        return self.rows_quarantined / self.rows_read if self.rows_read else 0.0
+
+
+class _Batch:
+    """Buffers typed rows of small files and validates/writes them in row batches."""
+
+    def __init__(self, entity: Entity, settings: Settings, batch: str, now: dt.datetime, key: bytes, today: dt.date):
+        self.entity, self.batch, self.now, self.key, self.today = entity, batch, now, key, today
+        staging = settings.warehouse_dir / ".staging" / entity.name / batch
+        self.landed = PartWriter(staging / "landing", landing_schema(entity))
+        self.quarantined = PartWriter(staging / "quarantine", QUARANTINE_SCHEMA)
+        self.buffer: list[tuple[pd.DataFrame, pd.DataFrame, pd.Series, mf.FileRecord]] = []
+        self.buffered_rows = 0
+        self.rule_counts: Counter = Counter()
+
+    def add_small(self, raw: pd.DataFrame, rec: mf.FileRecord) -> None:
+        typed, errors = coerce(raw, self.entity)
+        self.buffer.append((raw, typed, errors, rec))
+        self.buffered_rows += len(raw)
+        if self.buffered_rows >= self.entity.chunk_rows:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.buffer:
+            return
+        raws, typeds, errs, recs = zip(*self.buffer, strict=True)
+        tags = [r.path for r in recs]
+        raw = pd.concat([r.assign(_file=t) for r, t in zip(raws, tags, strict=True)], ignore_index=True)
+        typed = pd.concat(typeds, ignore_index=True)
+        errors = pd.concat(errs, ignore_index=True)
+        self._validate_and_write(raw, typed, errors, {r.path: r for r in recs}, tag="buffer")
+        self.buffer, self.buffered_rows = [], 0
+
+    def add_chunk_of_large(self, raw: pd.DataFrame, rec: mf.FileRecord) -> None:
+        typed, errors = coerce(raw, self.entity)
+        self._validate_and_write(raw.assign(_file=rec.path), typed, errors, {rec.path: rec}, tag=rec.path)
+
+    def discard(self, rec: mf.FileRecord) -> None:
+        self.landed.discard(rec.path)
+        self.quarantined.discard(rec.path)
+        rec.rows_read = rec.rows_landed = rec.rows_quarantined = 0
+
+    def _validate_and_write(self, raw, typed, type_errors, recs: dict[str, mf.FileRecord], tag: str) -> None:
+        if typed.empty:
+            return
+        failures = validate_frame(typed, self.entity.suite, parameters(typed, self.today))
+        failures = type_errors + failures  # elementwise list concatenation
+        bad = failures.map(bool)
+        files = raw["_file"]
+        shas = files.map({p: r.sha256 for p, r in recs.items()})
+        for path, n_read in files.value_counts().items():
+            rec = recs[path]
+            n_bad = int(bad[files == path].sum())
+            rec.rows_read += int(n_read)
+            rec.rows_quarantined += n_bad
+            rec.rows_landed += int(n_read) - n_bad
+        lineage = {
+            "_file": files,
+            "_file_sha256": shas,
+            "_row": raw["_row"],
+            "_batch": self.batch,
+            "_ingested_at": self.now,
+        }
+        good = ~bad
+        if good.any():
+            land = to_landing(typed.loc[good], self.entity, self.key)
+            for k, v in lineage.items():
+                land[k] = v[good] if isinstance(v, pd.Series) else v
+            self.landed.write(land, tag)
+        if bad.any():
+            reasons = failures[bad]
+            self.rule_counts.update(
+                r.split(":")[0] if not r.startswith("type_error") else r for rs in reasons for r in rs
+            )
+            q = pd.DataFrame({k: (v[bad] if isinstance(v, pd.Series) else v) for k, v in lineage.items()})
+            q["entity"] = self.entity.name
+            q["failed_rules"] = [sorted({r.split(":")[0] for r in rs}) for rs in reasons]
+            q["reasons"] = ["; ".join(rs) for rs in reasons]
+            q["record"] = quarantine_records(raw.loc[bad], self.entity, self.key)
+            self.quarantined.write(q, tag)
+
+
+def _classify(entity: Entity, settings: Settings, batch: str, now: dt.datetime, report: IngestReport):
+    """Hash new files; yield the records of files to read, recording duplicates and skipping files already seen."""
+    history = mf.read_manifest(settings, entity.name)
+    seen_path_sha = {(h["path"], h["sha256"]) for h in history}
+    first_by_sha = {}
+    for h in history:
+        first_by_sha.setdefault(h["sha256"], h)
+    cache = {(h["path"], h["size_bytes"], h["mtime_ns"]): h["sha256"] for h in history}
+    to_read: list[tuple[Path, mf.FileRecord]] = []
+    new_by_sha: dict[str, mf.FileRecord] = {}
+    # Oldest delivery first, so that of two identical files the one that arrived first is loaded.
+    found = sorted(
+        ((p, p.stat()) for p in mf.discover(settings.raw_dir, entity.folder)),
+        key=lambda ps: (ps[1].st_mtime_ns, ps[0].as_posix()),
+    )
+    for path, st in found:
+        rel = path.relative_to(settings.raw_dir).as_posix()
+        sha = cache.get((rel, st.st_size, st.st_mtime_ns)) or mf.sha256_of(path)
+        if (rel, sha) in seen_path_sha:
+            report.files_already_seen += 1
+            continue
+        rec = mf.FileRecord(
+            batch=batch,
+            entity=entity.name,
+            path=rel,
+            sha256=sha,
+            size_bytes=st.st_size,
+            mtime_ns=st.st_mtime_ns,
+            first_seen_at=now,
+            status="loaded",
+        )
+        original = first_by_sha.get(sha) or new_by_sha.get(sha)
+        if original is not None:
+            rec.status = "duplicate"
+            rec.duplicate_of = original["path"] if isinstance(original, dict) else original.path
+            rec.reason = f"same content (sha256 {sha[:12]}…) as {rec.duplicate_of}; not loaded again"
+        else:
+            new_by_sha[sha] = rec
+            to_read.append((path, rec))
+        report.files.append(rec)
+    return to_read, new_by_sha, first_by_sha
+
+
+def ingest_entity(
+    entity: Entity,
+    settings: Settings,
+    key: bytes,
+    today: dt.date | None = None,
+    progress: bool = False,
+) -> IngestReport:
+    """Ingest every new file of `entity` as one batch and commit it. Returns what happened to each file."""
+    started = time.perf_counter()
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    today = today or dt.date.today()
+    batch_id = mf.new_batch_id(now)
+    report = IngestReport(entity=entity.name, batch=batch_id)
+    for leftover in mf.sweep_uncommitted(settings, entity.name):
+        log.warning("removed leftovers of an interrupted run: %s", leftover)
+    ensure_schema_file(settings.landing_dir / entity.name, landing_schema(entity))
+    ensure_schema_file(settings.quarantine_dir / entity.name, QUARANTINE_SCHEMA)
+
+    to_read, new_by_sha, first_by_sha = _classify(entity, settings, batch_id, now, report)
+    batch = _Batch(entity, settings, batch_id, now, key, today)
+    for path, rec in tqdm(to_read, desc=f"ingest {entity.name}", unit="file", disable=not progress):
+        try:
+            info, chunks = read_chunks(path, entity)
+            rec.format, rec.encoding, rec.delimiter, rec.header_row = (
+                info.format,
+                info.encoding,
+                info.delimiter,
+                info.header_row,
+            )
+            first = next(chunks, None)
+            second = next(chunks, None) if first is not None else None
+            if second is None:
+                batch.add_small(first if first is not None else pd.DataFrame(), rec)
+            else:
+                for chunk in (first, second):
+                    batch.add_chunk_of_large(chunk, rec)
+                for chunk in chunks:
+                    batch.add_chunk_of_large(chunk, rec)
+            rec.unknown_columns = ", ".join(info.unknown_columns) or None
+            rec.aliased_headers = ", ".join(info.aliased_headers) or None
+            if info.unknown_columns:
+                log.warning(
+                    "%s: columns not in the %s spec were ignored: %s",
+                    rec.path,
+                    entity.name,
+                    ", ".join(info.unknown_columns),
+                )
+        except RejectedFile as exc:
+            batch.discard(rec)
+            rec.status, rec.reason = "rejected", str(exc)
+            log.error("rejected %s: %s", rec.path, exc)
+    batch.flush()
+    for rec in report.files:  # a duplicate has the rows of the file it copies
+        if rec.status == "duplicate":
+            original = new_by_sha.get(rec.sha256)
+            rec.rows_read = original.rows_read if original else int(first_by_sha[rec.sha256]["rows_read"] or 0)
+    report.rule_counts = batch.rule_counts
+    if report.files:
+        batch.landed.move_to(settings.landing_dir / entity.name / batch_id)
+        batch.quarantined.move_to(settings.quarantine_dir / entity.name / batch_id)
+        mf.write_manifest(settings, entity.name, batch_id, report.files)
+    else:
+        report.batch = None
+    mf.sweep_uncommitted(settings, entity.name)  # the empty staging folder
+    report.seconds = time.perf_counter() - started
+    return report

@@ -1,0 +1,27 @@
+"""Shared fixtures. Tests never touch the repo's raw/ or warehouse/: each gets folders under tmp_path."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
+
+import datetime as dt  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+from pipelines.config import Settings  # noqa: E402
+
+TEST_KEY = b"test-key-0123456789abcdef"
+TODAY = dt.date(2026, 11, 22)
+
+
+@pytest.fixture
+def folders(tmp_path: Path) -> Settings:
+    s = Settings(raw_dir=tmp_path / "raw", warehouse_dir=tmp_path / "warehouse")
+    s.raw_dir.mkdir()
+    s.warehouse_dir.mkdir()
+    return s
