@@ -3,12 +3,12 @@
 import dagster as dg
 
 from pipelines.defs.dbt import dbt_resource, kampung_kb_dbt
-from pipelines.defs.ingest import INGEST_ASSETS
+from pipelines.defs.ingest import INGEST_ASSETS, MANIFEST_SPEC
 from pipelines.defs.reference import wilayah_reference
 from pipelines.defs.schedules import nightly_job, nightly_schedule
 
 defs = dg.Definitions(
-    assets=[wilayah_reference, *INGEST_ASSETS, kampung_kb_dbt],
+    assets=[wilayah_reference, *INGEST_ASSETS, MANIFEST_SPEC, kampung_kb_dbt],
     jobs=[nightly_job],
     schedules=[nightly_schedule],
     resources={"dbt": dbt_resource()},

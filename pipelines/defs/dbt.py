@@ -4,8 +4,6 @@ The manifest is built at set-up time (`make install` runs `dagster-dbt project p
 import time; `dagster dev` re-prepares it when models change (prepare_if_dev).
 """
 
-from __future__ import annotations
-
 import os
 import sys
 from collections.abc import Mapping

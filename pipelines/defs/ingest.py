@@ -1,7 +1,5 @@
 """One ingestion asset per source entity, each with its Great Expectations suite as an asset check."""
 
-from __future__ import annotations
-
 import os
 
 import dagster as dg
@@ -107,3 +105,13 @@ def build_ingest_asset(entity: Entity) -> dg.AssetsDefinition:
 
 
 INGEST_ASSETS = [build_ingest_asset(e) for e in ENTITIES.values()]
+
+# The file manifest (landing/_manifest/) is written by every ingestion asset; dbt reads it as source landing.manifest.
+MANIFEST_SPEC = dg.AssetSpec(
+    ["landing", "manifest"],
+    group_name="ingest_manifest",
+    kinds={"parquet"},
+    description="One row per raw file seen: content hash, status (loaded / duplicate / rejected) and reason, rows "
+    "landed and quarantined. Written by the ingestion assets as each batch commits.",
+    deps=[landing_key(e) for e in ENTITIES.values()],
+)

@@ -211,6 +211,7 @@ def ingest_entity(
         log.warning("removed leftovers of an interrupted run: %s", leftover)
     ensure_schema_file(settings.landing_dir / entity.name, landing_schema(entity))
     ensure_schema_file(settings.quarantine_dir / entity.name, QUARANTINE_SCHEMA)
+    ensure_schema_file(settings.manifest_dir, mf.MANIFEST_SCHEMA)
 
     to_read, new_by_sha, first_by_sha = _classify(entity, settings, batch_id, now, report)
     batch = _Batch(entity, settings, batch_id, now, key, today)

@@ -1,0 +1,98 @@
+-- The PK family register, one row per family per round (tahun_pendataan), typed.
+-- A family sent again for the same round (a corrected file) keeps only its latest row: latest batch, then file and
+-- row, wins. keluarga_id and no_kk_hash are keyed hashes (pseudonymised at ingestion), still personal data.
+
+with
+
+source as (
+
+    select * from {{ source('landing', 'pk_keluarga') }}
+
+),
+
+renamed as (
+
+    select
+        -- ids (pseudonymised)
+        cast(keluarga_id as varchar) as keluarga_id,
+        cast(no_kk_hash as varchar) as no_kk_hash,
+
+        -- where and when
+        cast(kode_desa as varchar) as kode_desa,
+        cast(rw as varchar) as rw,
+        cast(tahun_pendataan as integer) as tahun_pendataan,
+
+        -- family
+        cast(jumlah_anggota as integer) as jumlah_anggota,
+        cast(pus as integer) as pus,
+        cast(usia_istri as integer) as usia_istri,
+        cast(jumlah_anak_hidup as integer) as jumlah_anak_hidup,
+        cast(status_kb as varchar) as status_kb,
+        cast(metode_kb as varchar) as metode_kb,
+
+        -- living conditions and stunting risk
+        cast(sumber_air_layak as integer) as sumber_air_layak,
+        cast(jamban_layak as integer) as jamban_layak,
+        cast(rumah_layak as integer) as rumah_layak,
+        cast(desil as integer) as desil,
+        cast(punya_baduta as integer) as punya_baduta,
+        cast(punya_balita as integer) as punya_balita,
+        cast(pus_hamil as integer) as pus_hamil,
+        cast(krs as integer) as krs,
+
+        -- lineage
+        cast(_file as varchar) as _file,
+        cast(_file_sha256 as varchar) as _file_sha256,
+        cast(_row as integer) as _row,
+        cast(_batch as varchar) as _batch,
+        cast(_ingested_at as timestamp) as _ingested_at
+
+    from source
+
+),
+
+ranked as (
+
+    select
+        *,
+        row_number() over (
+            partition by keluarga_id, tahun_pendataan
+            order by _batch desc, _file desc, _row desc
+        ) as submission_rank
+    from renamed
+
+),
+
+latest as (
+
+    select
+        keluarga_id,
+        no_kk_hash,
+        kode_desa,
+        rw,
+        tahun_pendataan,
+        jumlah_anggota,
+        pus,
+        usia_istri,
+        jumlah_anak_hidup,
+        status_kb,
+        metode_kb,
+        sumber_air_layak,
+        jamban_layak,
+        rumah_layak,
+        desil,
+        punya_baduta,
+        punya_balita,
+        pus_hamil,
+        krs,
+        _file,
+        _file_sha256,
+        _row,
+        _batch,
+        _ingested_at
+    from ranked
+    where submission_rank = 1
+
+)
+
+select * from latest

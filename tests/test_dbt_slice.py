@@ -1,0 +1,164 @@
+"""`dbt build` of the first warehouse slice on a hand-checked landing fixture.
+
+Runs the real dbt CLI in a subprocess against a temporary warehouse (KKB_WAREHOUSE_DIR=tmp dir; target and log
+paths inside it too, so parallel runs never share files), then reads the DuckDB file and compares the marts with
+the values the fixture worked out by hand. The build itself runs every data test and dbt unit test of the project.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+try:  # tests/ as a package (tests/__init__.py present) or as a plain folder on sys.path (pytest's rootdir insert)
+    from tests.fixtures.landing import write_landing_fixture
+except ImportError:  # pragma: no cover - depends on how the test tree is laid out
+    from fixtures.landing import write_landing_fixture
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+RPT_COLUMNS = [
+    "kode_kab", "nama_kab", "tahun", "bulan", "periode_key", "jumlah_laporan",
+    "jml_pus", "pa_total", "pa_mkjp", "non_kb_unmet", "cpr", "mkjp", "unmet_need",
+]  # fmt: skip
+
+
+def _dbt_executable() -> str:
+    """The dbt of the running interpreter's environment (the project venv), else the one on PATH."""
+    candidate = Path(sys.executable).parent / "dbt"
+    if candidate.exists():
+        return str(candidate)
+    found = shutil.which("dbt")
+    if found is None:
+        pytest.skip("dbt is not installed")
+    return found
+
+
+def run_dbt(args: list[str], warehouse_dir: Path) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "KKB_WAREHOUSE_DIR": str(warehouse_dir),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+    command = [
+        _dbt_executable(),
+        *args,
+        "--project-dir", "dbt_project",
+        "--profiles-dir", "dbt_project",
+        "--target-path", str(warehouse_dir / "dbt_target"),
+        "--log-path", str(warehouse_dir / "dbt_logs"),
+        "--no-use-colors",
+    ]  # fmt: skip
+    return subprocess.run(command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def built_warehouse(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+    warehouse_dir = tmp_path_factory.mktemp("warehouse")
+    expected = write_landing_fixture(warehouse_dir)
+
+    started = time.perf_counter()
+    result = run_dbt(["build"], warehouse_dir)
+    elapsed = time.perf_counter() - started
+    print(f"dbt build on the fixture took {elapsed:.1f} s")
+    assert result.returncode == 0, f"dbt build failed:\n{result.stdout[-8000:]}\n{result.stderr[-4000:]}"
+    assert "Completed successfully" in result.stdout
+    return warehouse_dir, expected
+
+
+def _query(warehouse_dir: Path, sql: str) -> list[tuple[Any, ...]]:
+    with duckdb.connect(str(warehouse_dir / "kampung_kb.duckdb"), read_only=True) as con:
+        return con.sql(sql).fetchall()
+
+
+def _same(actual: Any, expected: Any) -> bool:
+    if expected is None or actual is None:
+        return actual is None and expected is None
+    if isinstance(expected, float):
+        return math.isclose(actual, expected, rel_tol=1e-12, abs_tol=1e-12)
+    return actual == expected
+
+
+def test_rpt_kabupaten_bulanan_matches_hand_computed_values(built_warehouse: tuple[Path, dict[str, Any]]) -> None:
+    warehouse_dir, expected = built_warehouse
+    rows = _query(
+        warehouse_dir, f"select {', '.join(RPT_COLUMNS)} from rpt_kabupaten_bulanan order by kode_kab, periode_key"
+    )
+    actual = [dict(zip(RPT_COLUMNS, row, strict=True)) for row in rows]
+    want = sorted(expected["rpt_kabupaten_bulanan"], key=lambda r: (r["kode_kab"], r["periode_key"]))
+    assert len(actual) == len(want)
+    for got, exp in zip(actual, want, strict=True):
+        mismatched = {col: (got[col], exp[col]) for col in RPT_COLUMNS if not _same(got[col], exp[col])}
+        assert not mismatched, f"{exp['kode_kab']} {exp['periode_key']}: (actual, expected) {mismatched}"
+
+
+def test_zero_pus_gives_null_indicators_not_zero(built_warehouse: tuple[Path, dict[str, Any]]) -> None:
+    warehouse_dir, _ = built_warehouse
+    rows = _query(warehouse_dir, "select cpr, mkjp, unmet_need from rpt_kabupaten_bulanan where jml_pus = 0")
+    assert rows == [(None, None, None)]
+
+
+def test_dim_wilayah_holds_every_desa_kelurahan(built_warehouse: tuple[Path, dict[str, Any]]) -> None:
+    warehouse_dir, expected = built_warehouse
+    [(n_rows, n_keys)] = _query(warehouse_dir, "select count(*), count(distinct wilayah_key) from dim_wilayah")
+    assert n_rows == expected["dim_wilayah_rows"] == 83_762
+    assert n_keys == n_rows
+
+
+def test_latest_submission_wins_and_superseded_stays_traceable(
+    built_warehouse: tuple[Path, dict[str, Any]],
+) -> None:
+    warehouse_dir, expected = built_warehouse
+    [(n_submissions,)] = _query(warehouse_dir, "select count(*) from stg_landing__kkbpk_bulanan_submissions")
+    [(n_fct,)] = _query(warehouse_dir, "select count(*) from fct_kkbpk_bulanan")
+    assert n_submissions == expected["submission_rows"]
+    assert n_fct == expected["fct_kkbpk_bulanan_rows"]
+
+    superseded = _query(
+        warehouse_dir,
+        """
+        select kampung_kb_id, tahun, bulan, _file, superseded_by_file
+        from stg_landing__kkbpk_bulanan_submissions
+        where not is_latest
+        order by kampung_kb_id, tahun, bulan
+        """,
+    )
+    assert superseded == expected["superseded"]
+    # the fact carries the winning submission's lineage, not the superseded one
+    for kampung_kb_id, tahun, bulan, old_file, new_file in superseded:
+        [(fct_file,)] = _query(
+            warehouse_dir,
+            f"select _file from fct_kkbpk_bulanan where kampung_kb_id = {kampung_kb_id} "
+            f"and tahun = {tahun} and bulan = {bulan}",
+        )
+        assert fct_file == new_file != old_file
+
+
+def test_is_tepat_waktu(built_warehouse: tuple[Path, dict[str, Any]]) -> None:
+    warehouse_dir, expected = built_warehouse
+    rows = _query(warehouse_dir, "select kampung_kb_id, periode_key, is_tepat_waktu from fct_kkbpk_bulanan")
+    assert {(k, p): flag for k, p, flag in rows} == expected["is_tepat_waktu"]
+
+
+def test_other_staging_and_dimensions(built_warehouse: tuple[Path, dict[str, Any]]) -> None:
+    warehouse_dir, expected = built_warehouse
+    [(n_keluarga,)] = _query(warehouse_dir, "select count(*) from stg_landing__pk_keluarga")
+    [(n_manifest,)] = _query(warehouse_dir, "select count(*) from stg_landing__manifest")
+    [(n_kampung_kb, n_current)] = _query(
+        warehouse_dir, "select count(*), count(*) filter (where is_current) from dim_kampung_kb"
+    )
+    [(n_periode, first, last)] = _query(
+        warehouse_dir, "select count(*), min(periode_key), max(periode_key) from dim_periode"
+    )
+    assert n_keluarga == expected["pk_keluarga_rows"]
+    assert n_manifest == expected["manifest_rows"]
+    assert n_kampung_kb == n_current == expected["dim_kampung_kb_rows"]
+    assert (n_periode, first, last) == (180, 201601, 203012)
