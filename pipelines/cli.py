@@ -112,7 +112,7 @@ def run(demo_key_if_generated: bool) -> None:
 
     click.echo(render_summary(settings(), elapsed))
     if not result.success:
-        failed = [e.step_key for e in result.all_events if e.is_step_failure]
+        failed = [e.step_key or "?" for e in result.all_events if e.is_step_failure]
         raise click.ClickException(f"the run failed (steps: {', '.join(failed) or '?'}); see the log above")
 
 

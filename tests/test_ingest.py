@@ -4,8 +4,8 @@ rejected without stopping the rest, personal data pseudonymised."""
 from __future__ import annotations
 
 import dataclasses
-import os
 import gzip
+import os
 import shutil
 
 import duckdb
@@ -35,8 +35,15 @@ def quarantined(folders, entity="kkbpk_bulanan"):
 
 
 def test_rows_are_landed_or_quarantined_with_reason_file_and_row(folders):
-    rows = [csv_row(1), csv_row(2, jml_pus=10), csv_row(3, kode="1903010005"), csv_row(4, ikut_bkb=5),
-            csv_row(5, pa_pil=-1, pa_suntik=3), csv_row(6, tanggal="01/01/2031"), csv_row(7, kode="19.01.01.2999")]  # fmt: skip
+    rows = [
+        csv_row(1),
+        csv_row(2, jml_pus=10),
+        csv_row(3, kode="1903010005"),
+        csv_row(4, ikut_bkb=5),
+        csv_row(5, pa_pil=-1, pa_suntik=3),
+        csv_row(6, tanggal="01/01/2031"),
+        csv_row(7, kode="19.01.01.2999"),
+    ]
     write_csv(folders.raw_dir / FOLDER / "kab" / "export.csv", rows)
     report = ingest(folders)
     assert (report.rows_read, report.rows_landed, report.rows_quarantined) == (7, 1, 6)
@@ -133,8 +140,9 @@ PK_HEADER = ["id_keluarga", "no_kk", "kode_desa", "rw", "rt", "no_rumah", "no_ur
 
 
 def pk_row(id_keluarga="1901012007000101", no_kk="1901010101240001", **over):
-    r = dict(zip(PK_HEADER, [id_keluarga, no_kk, "1901012007", "001", "002", "0001", "01", "2024", "4", "1", "31",
-                             "2", "ber-KB", "Suntik", "1", "1", "1", "4", "0", "1", "0", "0"], strict=True))  # fmt: skip
+    values = [id_keluarga, no_kk, "1901012007", "001", "002", "0001", "01", "2024", "4", "1", "31", "2", "ber-KB",
+              "Suntik", "1", "1", "1", "4", "0", "1", "0", "0"]  # fmt: skip
+    r = dict(zip(PK_HEADER, values, strict=True))
     r.update(over)
     return [r[h] for h in PK_HEADER]
 

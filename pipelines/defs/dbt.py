@@ -5,6 +5,7 @@ import time; `dagster dev` re-prepares it when models change (prepare_if_dev).
 """
 
 import os
+import shutil
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -42,6 +43,14 @@ class KampungKbTranslator(DagsterDbtTranslator):
 def kampung_kb_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     os.environ.update(settings().dbt_env())
     yield from dbt.cli(["build"], context=context).stream()
+    prune_run_targets(dbt_project.project_dir / "target")
+
+
+def prune_run_targets(target_dir: Path, keep: int = 5) -> None:
+    """dagster-dbt writes each invocation's artifacts to target/<asset>-<run>/; keep the newest few."""
+    runs = sorted((p for p in target_dir.glob("kampung_kb_dbt-*") if p.is_dir()), key=lambda p: p.stat().st_mtime)
+    for old in runs[:-keep]:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def dbt_resource() -> DbtCliResource:

@@ -1,6 +1,7 @@
 """One ingestion asset per source entity, each with its Great Expectations suite as an asset check."""
 
 import os
+from typing import Any
 
 import dagster as dg
 
@@ -54,7 +55,7 @@ def report_metadata(report: IngestReport) -> dict:
 
 def check_result(entity: Entity, report: IngestReport) -> dg.AssetCheckResult:
     share, limit = report.bad_row_share, max_bad_row_share()
-    meta = {
+    meta: dict[str, Any] = {
         "bad_row_share": round(share, 6),
         "threshold": limit,
         "rows_checked": report.rows_read,

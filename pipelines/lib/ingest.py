@@ -155,7 +155,7 @@ def _classify(entity: Entity, settings: Settings, batch: str, now: dt.datetime, 
     """Hash new files; yield the records of files to read, recording duplicates and skipping files already seen."""
     history = mf.read_manifest(settings, entity.name)
     seen_path_sha = {(h["path"], h["sha256"]) for h in history}
-    first_by_sha = {}
+    first_by_sha: dict[str, dict] = {}
     for h in history:
         first_by_sha.setdefault(h["sha256"], h)
     cache = {(h["path"], h["size_bytes"], h["mtime_ns"]): h["sha256"] for h in history}

@@ -16,9 +16,10 @@ import gzip
 import io
 import json
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -72,7 +73,7 @@ def read_chunks(path: Path, entity: Entity) -> tuple[FileInfo, Iterator[pd.DataF
 # ---------------------------------------------------------------- header mapping
 
 
-def _map_header(cells: list[object], entity: Entity, info: FileInfo) -> list[str | None]:
+def _map_header(cells: Sequence[object], entity: Entity, info: FileInfo) -> list[str | None]:
     """Canonical name per header cell (None for columns we do not know). Rejects on missing/duplicate columns."""
     mapping = entity.header_map
     out: list[str | None] = []
@@ -98,12 +99,12 @@ def _map_header(cells: list[object], entity: Entity, info: FileInfo) -> list[str
     return out
 
 
-def _header_score(cells: list[object], entity: Entity) -> int:
+def _header_score(cells: Sequence[object], entity: Entity) -> int:
     mapping = entity.header_map
     return sum(1 for c in cells if c not in (None, "") and normalise_header(c) in mapping)
 
 
-def _find_header(rows: list[list[object]], entity: Entity) -> int:
+def _find_header(rows: Sequence[Sequence[object]], entity: Entity) -> int:
     """Index of the header row among the first rows: the first row naming most of the required columns."""
     need = max(1, (sum(1 for c in entity.columns if c.required) + 1) // 2)
     for i, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
@@ -263,7 +264,7 @@ def _read_xlsx(path: Path, entity: Entity) -> tuple[FileInfo, Iterator[pd.DataFr
     )
 
 
-def _fill_merged_header(grid: list[list[object]], header_idx: int, merged) -> None:
+def _fill_merged_header(grid: list[list[Any]], header_idx: int, merged) -> None:
     """A header cell merged across columns names each column it spans (e.g. 'Peserta KB' over two cells)."""
     for (r0, c0), (r1, c1) in merged:
         if r0 <= header_idx <= r1 and c1 > c0:

@@ -22,15 +22,23 @@ def ingestion_rows(settings: Settings) -> list[tuple]:
 def warehouse_rows(settings: Settings) -> list[tuple[str, int]]:
     if not settings.duckdb_path.exists():
         return []
-    con = duckdb.connect(str(settings.duckdb_path), read_only=True)
+    try:
+        con = duckdb.connect(str(settings.duckdb_path), read_only=True)
+    except duckdb.IOException as exc:  # e.g. a dbt process of a failed run still holds the write lock
+        return [(f"(warehouse not readable now: {str(exc).splitlines()[0][:120]})", 0)]
     try:
         tables = con.execute(
             "select table_schema, table_name from information_schema.tables "
             "where table_type = 'BASE TABLE' order by table_name"
         ).fetchall()
-        return [(f"{s}.{t}", con.execute(f'select count(*) from "{s}"."{t}"').fetchone()[0]) for s, t in tables]
+        return [(f"{s}.{t}", _count(con, s, t)) for s, t in tables]
     finally:
         con.close()
+
+
+def _count(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> int:
+    row = con.execute(f'select count(*) from "{schema}"."{table}"').fetchone()
+    return int(row[0]) if row else 0
 
 
 def render_summary(settings: Settings, seconds: float | None) -> str:
