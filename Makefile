@@ -22,7 +22,7 @@ export DO_NOT_TRACK := 1
 
 DBT_SOURCES := $(shell find dbt_project -path dbt_project/target -prune -o -type f \( -name '*.sql' -o -name '*.yml' -o -name '*.csv' -o -name '*.md' \) -print 2>/dev/null)
 
-.PHONY: help install run demo-data test dev lint clean
+.PHONY: help install run demo-data test dev lint bench clean
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-10s %s\n", $$1, $$2}'
@@ -50,6 +50,9 @@ test: install ## Run the test suite
 
 dev: install ## Start the Dagster UI on http://127.0.0.1:3000
 	$(BIN)/dagster dev -h 127.0.0.1 -p 3000 -w workspace.yaml
+
+bench: install ## Measure generator throughput, run time and peak memory (full size); writes bench/results.json
+	$(BIN)/kkb bench --out bench/results.json
 
 lint: install ## ruff (Python), sqlfluff (dbt SQL), mypy (pipelines/)
 	$(BIN)/ruff check pipelines tests

@@ -3,6 +3,7 @@
 kkb synth   generate realistic demo source files (with a ground truth) into the raw folder
 kkb run     materialise every asset once (the nightly job), in this process, and print a summary
 kkb summary print rows per table, rows quarantined and files rejected, from what is on disk
+kkb bench   measure the generator and a full run on temporary folders; figures to bench/results.json
 """
 
 from __future__ import annotations
@@ -114,6 +115,26 @@ def run(demo_key_if_generated: bool) -> None:
     if not result.success:
         failed = [e.step_key or "?" for e in result.all_events if e.is_step_failure]
         raise click.ClickException(f"the run failed (steps: {', '.join(failed) or '?'}); see the log above")
+
+
+@main.command()
+@click.option("--out", "out_file", type=click.Path(path_type=Path), help="JSON file (default bench/results.json).")
+@click.option("--repeats", default=3, show_default=True, help="Generator runs (the pipeline runs twice).")
+@click.option("--provinsi", default="19", show_default=True)
+@click.option("--bulan", default="2024-01..2024-12", show_default=True)
+@click.option("--seed", default=7, show_default=True)
+def bench(out_file: Path | None, repeats: int, provinsi: str, bulan: str, seed: int) -> None:
+    """Measure the generator and a full pipeline run on fresh temporary folders; write the figures to a file."""
+    import json
+
+    from pipelines.bench import default_out, run_bench
+
+    target = out_file or default_out()
+    results = run_bench(target, repeats, provinsi, bulan, seed)
+    shown = {k: v for k, v in results.items() if k != "pipeline_first_run"}
+    shown["pipeline_first_run"] = {k: v for k, v in results["pipeline_first_run"].items() if k != "summary"}
+    click.echo(json.dumps(shown, indent=1))
+    click.echo(f"figures written to {target}")
 
 
 @main.command()

@@ -286,8 +286,8 @@ def _digits_to_text(values: np.ndarray) -> pa.Array:
 
 def pk_keluarga_table(pop: Population, geo: Geography) -> pa.Table:
     desa_digits = geo.desa["desa_digits"].to_numpy()
-    status = np.array(P.STATUS_KB, dtype=object)[pop.f_status]
-    metode = np.where(pop.f_metode >= 0, np.array(P.METODE_KB, dtype=object)[np.maximum(pop.f_metode, 0)], None)
+    status = pc.take(pa.array(P.STATUS_KB), pa.array(pop.f_status))
+    metode = pc.take(pa.array(P.METODE_KB), pa.array(pop.f_metode, mask=pop.f_metode < 0))  # null: no method
     usia = pa.array(pop.f_usia_istri, pa.float64(), from_pandas=True).cast(pa.int64())
     return pa.table(
         {
@@ -303,8 +303,8 @@ def pk_keluarga_table(pop: Population, geo: Geography) -> pa.Table:
             "pus": pa.array(pop.f_pus, pa.int64()),
             "usia_istri": usia,
             "jumlah_anak_hidup": pa.array(pop.f_anak_hidup, pa.int64()),
-            "status_kb": pa.array(status, pa.string()),
-            "metode_kb": pa.array(metode, pa.string()),
+            "status_kb": status,
+            "metode_kb": metode,
             "sumber_air_layak": pa.array(pop.f_air, pa.int64()),
             "jamban_layak": pa.array(pop.f_jamban, pa.int64()),
             "rumah_layak": pa.array(pop.f_rumah, pa.int64()),

@@ -151,7 +151,9 @@ def build_population(geo: Geography, kab: KabProfile, n_families: int, year: int
         raise ValueError("a desa has more than 9,999 houses: lower the scale")
     f_id = desa_digits[f_desa] * 1_000_000 + f_no_rumah * 100 + f_no_urut
     kec_digits = geo.desa["kec_digits"].to_numpy()
-    f_no_kk = kec_digits[f_desa] * 10**10 + (np.arange(F) % 10**10)  # unique per province
+    # No. KK: kecamatan (6) + the date the card was issued (ddmmyy) + a serial (4)
+    ddmmyy = rng.integers(1, 29, F) * 10_000 + rng.integers(1, 13, F) * 100 + rng.integers(5, year % 100 + 1, F)
+    f_no_kk = kec_digits[f_desa] * 10**10 + ddmmyy * 10**4 + (np.arange(F) % 9999) + 1
 
     # household composition
     f_size = rng.choice(np.arange(1, 10), size=F, p=SIZE_SHARE)
