@@ -291,9 +291,10 @@ def pk_keluarga_table(pop: Population, geo: Geography) -> pa.Table:
     usia = pa.array(pop.f_usia_istri, pa.float64(), from_pandas=True).cast(pa.int64())
     return pa.table(
         {
-            "id_keluarga": _digits_to_text(pop.f_id),
-            "no_kk": _digits_to_text(pop.f_no_kk),
-            "kode_desa": _digits_to_text(desa_digits[pop.f_desa]),
+            # 16/10-digit codes never start with 0 (province codes are 11-96): written as plain digits
+            "id_keluarga": pa.array(pop.f_id, pa.int64()),
+            "no_kk": _digits_to_text(pop.f_no_kk),  # text: some arrive mangled by Excel
+            "kode_desa": pa.array(desa_digits[pop.f_desa], pa.int64()),
             "rw": pc.utf8_lpad(_digits_to_text(pop.f_rw), 3, "0"),
             "rt": pa.array(pop.f_rt, pa.int64()),
             "no_rumah": pa.array(pop.f_no_rumah, pa.int64()),
@@ -345,7 +346,7 @@ def damage_pk(
                 else bps_style_code(kec[i], j + 1)
                 for j, i in enumerate(idx)
             ]
-            table = _replace(table, "kode_desa", idx, [c.replace(".", "") for c in codes])
+            table = _replace(table, "kode_desa", idx, [int(c.replace(".", "")) for c in codes])
         elif kind == "invalid_code":
             table = _replace(table, "desil", idx, [0] * len(idx))
     truth.defects("pk_keluarga", rows, D.PK_DEFECTS)

@@ -57,7 +57,7 @@ def write_gzip_csv(path: Path, table: pa.Table) -> int:
     path.parent.mkdir(parents=True, exist_ok=True)
     buf = io.BytesIO()
     buf.write((",".join(table.column_names) + "\n").encode())  # Arrow would quote every header name
-    pacsv.write_csv(table, buf, pacsv.WriteOptions(quoting_style="needed", include_header=False))
+    pacsv.write_csv(table, buf, pacsv.WriteOptions(quoting_style="needed", include_header=False, batch_size=8192))
     path.write_bytes(igzip.compress(buf.getbuffer(), compresslevel=2, mtime=0))
     return table.num_rows
 
