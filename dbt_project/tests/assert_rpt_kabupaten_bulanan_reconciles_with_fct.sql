@@ -1,3 +1,5 @@
+{{ config(meta={'dagster': {'ref': {'name': 'rpt_kabupaten_bulanan'}}}) }}
+
 -- Every report in fct_kkbpk_bulanan is counted exactly once in rpt_kabupaten_bulanan: per month, the number of
 -- reports and the summed counts agree. Returns the months where they do not.
 
