@@ -76,7 +76,12 @@ def run_bench(out_file: Path, repeats: int, provinsi: str, bulan: str, seed: int
                 "job_s": float(taken[1]) if taken else None,
                 "peak_rss_mib": peak,
             }
-        results["pipeline_first_run"]["summary"] = output.split("== Kampung KB pipeline summary", 1)[-1].strip()
+            if label == "pipeline_first_run":
+                results["ingestion_rows_per_second"] = {
+                    m[1]: {"rows_read": int(m[2].replace(",", "")), "seconds": float(m[3]), "rows_per_second": m[4]}
+                    for m in re.finditer(r"^  (\w+)\s+([\d,]+)\s+([\d.]+)\s+([\d,-]+)$", output, re.M)
+                }
+                results["pipeline_first_run"]["summary"] = output.split("== Kampung KB pipeline summary", 1)[-1].strip()
     out_file.parent.mkdir(parents=True, exist_ok=True)
     out_file.write_text(json.dumps(results, indent=1) + "\n")
     return results

@@ -5,11 +5,19 @@ from __future__ import annotations
 import dagster as dg
 
 from pipelines.definitions import defs
+from pipelines.lib.entities import ENTITIES
 
 EXPECTED_KEYS = {
     "reference/wilayah",
+    "landing/profil_kampung_kb",
     "landing/kkbpk_bulanan",
+    "landing/intervensi",
+    "landing/posyandu",
+    "landing/skdn",
+    "landing/eppgbm",
     "landing/pk_keluarga",
+    "landing/pk_anggota",
+    "landing/poktan",
     "landing/manifest",
     "stg_reference__wilayah",
     "stg_landing__kkbpk_bulanan",
@@ -32,11 +40,17 @@ def test_definitions_load_with_pinned_asset_keys():
 
 def test_every_ingestion_asset_has_a_blocking_suite_check():
     graph = defs.resolve_asset_graph()
-    for name in ("kkbpk_bulanan", "pk_keluarga"):
+    for name in ENTITIES:
         key = dg.AssetCheckKey(dg.AssetKey(["landing", name]), f"suite_{name}")
         assert key in graph.asset_check_keys
         spec = graph.get_check_spec(key)
         assert spec.blocking
+
+
+def test_intervensi_is_ingested_after_the_profiles_it_looks_up():
+    graph = defs.resolve_asset_graph()
+    parents = graph.get(dg.AssetKey(["landing", "intervensi"])).parent_keys
+    assert dg.AssetKey(["landing", "profil_kampung_kb"]) in parents
 
 
 def test_dbt_tests_are_asset_checks_of_their_models():

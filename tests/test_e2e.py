@@ -15,6 +15,7 @@ import pytest
 
 from pipelines.config import Settings
 from pipelines.lib import manifest as mf
+from pipelines.lib.entities import ENTITIES
 from pipelines.synth import synthesize
 
 MONTHS = [(2024, 1), (2024, 2), (2024, 3)]
@@ -68,7 +69,7 @@ def test_the_nightly_job_succeeds(pipeline_run):
     assert first.success and second.success
 
 
-@pytest.mark.parametrize("entity", ["kkbpk_bulanan", "pk_keluarga"])
+@pytest.mark.parametrize("entity", list(ENTITIES))
 def test_ingestion_counts_equal_the_ground_truth(pipeline_run, entity):
     settings, truth, *_ = pipeline_run
     t = truth["entities"][entity]
@@ -91,7 +92,7 @@ def test_ingestion_counts_equal_the_ground_truth(pipeline_run, entity):
     assert landed + quarantined + in_copies + t["rows_in_rejected_files"] == t["rows_written"]
 
 
-@pytest.mark.parametrize("entity", ["kkbpk_bulanan", "pk_keluarga"])
+@pytest.mark.parametrize("entity", list(ENTITIES))
 def test_each_rule_quarantines_the_rows_the_generator_damaged(pipeline_run, entity):
     settings, truth, *_ = pipeline_run
     files = sorted(str(p) for p in (settings.quarantine_dir / entity).rglob("*.parquet") if "_schema" not in p.parts)

@@ -43,7 +43,10 @@ def report_metadata(report: IngestReport) -> dict:
         "rows_landed": report.rows_landed,
         "rows_quarantined": report.rows_quarantined,
         "rows_in_duplicate_files": report.rows_duplicate,
+        "rows_superseded_all_batches": report.rows_superseded_total if report.rows_superseded_total is not None else 0,
         "seconds": round(report.seconds, 2),
+        "rows_per_second": round(report.rows_read / report.seconds) if report.seconds and report.rows_read else 0,
+        "data_docs": dg.MetadataValue.path(str(report.data_docs)) if report.data_docs else "none (no new rows)",
         "top_failure_reasons": dg.MetadataValue.md(
             _markdown_table(("rule", "rows"), report.rule_counts.most_common(10)) if report.rule_counts else "none"
         ),
@@ -82,7 +85,7 @@ def build_ingest_asset(entity: Entity) -> dg.AssetsDefinition:
         group_name=f"ingest_{entity.group}",
         kinds={"python", "parquet"},
         description=f"{entity.description} Raw files: raw/{entity.folder}/ (any name, any depth).",
-        deps=[dg.AssetKey(["reference", "wilayah"])],
+        deps=[dg.AssetKey(["reference", "wilayah"]), *[landing_key(ENTITIES[o]) for o, _ in entity.lookups.values()]],
         check_specs=[
             dg.AssetCheckSpec(
                 check_name(entity),

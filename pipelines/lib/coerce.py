@@ -7,6 +7,8 @@ and the row gets a `type_error:<column>` reason, so it is quarantined rather tha
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pandas as pd
 
 from pipelines.lib.entities import Entity
@@ -55,11 +57,39 @@ def to_text(s: pd.Series) -> pd.Series:
     return s.str.strip().replace("", pd.NA)
 
 
-_CONVERTERS = {"int": to_int, "float": to_float, "date": to_date, "kode_wilayah": to_kode_wilayah}
+def to_list(s: pd.Series) -> pd.Series:
+    """'APBN,Dana Desa ; CSR' -> 'APBN, Dana Desa, CSR' (items trimmed, empties dropped); empty -> null."""
+    items = s.str.split(r"\s*[,;]\s*", regex=True)
+    joined = items.map(lambda xs: ", ".join(x.strip() for x in xs if x.strip()), na_action="ignore")
+    return joined.replace("", pd.NA)
 
 
-def coerce(raw: pd.DataFrame, entity: Entity) -> tuple[pd.DataFrame, pd.Series]:
-    """Typed frame (same index; absent optional columns become nulls) and per-row lists of type errors."""
+def age(birth: pd.Series, at: pd.Series | pd.Timestamp, unit: str) -> pd.Series:
+    """Completed months or years between two dates (negative when born after `at`); null when either is null."""
+    at_s = at if isinstance(at, pd.Series) else pd.Series(at, index=birth.index)
+    b, a = birth.dt, at_s.dt
+    if unit == "months":
+        out = (a.year - b.year) * 12 + (a.month - b.month) - (a.day < b.day).astype("float64")
+    else:
+        out = (a.year - b.year) - ((a.month < b.month) | ((a.month == b.month) & (a.day < b.day))).astype("float64")
+    return out.astype("float64")
+
+
+_CONVERTERS = {
+    "int": to_int,
+    "float": to_float,
+    "date": to_date,
+    "birth_date": to_date,
+    "kode_wilayah": to_kode_wilayah,
+    "list": to_list,
+}
+
+
+def coerce(raw: pd.DataFrame, entity: Entity, today: dt.date | None = None) -> tuple[pd.DataFrame, pd.Series]:
+    """Typed frame (same index; absent optional columns become nulls) and per-row lists of type errors.
+
+    A `birth_date` column also yields its age column (`land_as`), at `age_at` or at `today`.
+    """
     typed = pd.DataFrame(index=raw.index)
     errors = pd.Series([[] for _ in range(len(raw))], index=raw.index, dtype=object)
     for col in entity.columns:
@@ -71,5 +101,9 @@ def coerce(raw: pd.DataFrame, entity: Entity) -> tuple[pd.DataFrame, pd.Series]:
         if bad.any():
             for i in bad[bad].index:
                 errors.at[i] = [*errors.at[i], f"type_error:{col.name}"]
+    for col in entity.columns:
+        if col.type == "birth_date":
+            at = typed[col.age_at] if col.age_at else pd.Timestamp(today or dt.date.today())
+            typed[col.land_as or "umur"] = age(typed[col.name], at, col.age_unit)
     typed["_row"] = raw["_row"].to_numpy()
     return typed, errors

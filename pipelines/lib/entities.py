@@ -7,7 +7,11 @@ Column types:
   date          YYYY-MM-DD, DD/MM/YYYY, DD-MM-YYYY or an Excel serial number
   kode_wilayah  a Kemendagri code, normalised to the dotted form ("1901012001" -> "19.01.01.2001")
   pii           NIK / No. KK / family id: validated as delivered, landed only as HMAC-SHA256 (`land_as`)
-  drop          personal data read (so the row lines up) and dropped at the door (names, addresses, birth dates)
+  drop          personal data read (so the row lines up) and dropped at the door (names, addresses)
+  list          a list-valued field: one cell of comma-separated values in CSV/XLSX, an array in JSONL; validated as
+                the normalised text 'a, b, c', landed as a list of strings
+  birth_date    a birth date: read and checked, then landed only as an age (`land_as`, in `age_unit` completed
+                months or years at the date in column `age_at`, or at the ingestion date when `age_at` is None)
 """
 
 from __future__ import annotations
@@ -25,7 +29,9 @@ class Column:
     type: str
     required: bool = True  # must be present in the file's header, or the file is rejected
     aliases: tuple[str, ...] = ()
-    land_as: str | None = None  # landing name for `pii` columns
+    land_as: str | None = None  # landing name for `pii` and `birth_date` columns
+    age_at: str | None = None  # birth_date: the date column the age is computed at (None: the ingestion date)
+    age_unit: str = "years"  # birth_date: "months" or "years"
 
 
 @dataclass(frozen=True)
@@ -38,6 +44,10 @@ class Entity:
     group: str  # source family: kampung_kb, posyandu, bkkbn
     chunk_rows: int = 200_000
     extra: dict[str, str] = field(default_factory=dict)
+    # the landed columns that identify one fact: a later row with the same key supersedes the earlier one downstream
+    key: tuple[str, ...] = ()
+    # suite parameter -> (entity, column): values of this frame's column that exist in that entity's landing
+    lookups: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)
@@ -61,6 +71,8 @@ class Entity:
                 continue
             if c.type == "pii":
                 out.append((c.land_as or f"{c.name}_hash", "str"))
+            elif c.type == "birth_date":
+                out.append((c.land_as or "umur", "int"))
             else:
                 out.append((c.name, c.type))
         return out
@@ -95,6 +107,7 @@ KKBPK_COUNTS = (
 
 KKBPK_BULANAN = Entity(
     name="kkbpk_bulanan",
+    key=("kampung_kb_id", "tahun", "bulan"),
     folder="kampung_kb/laporan_bulanan",
     description="Monthly KKBPK report of a Kampung KB (Pokja workbook or portal CSV export), one row per submission.",
     group="kampung_kb",
@@ -111,6 +124,7 @@ KKBPK_BULANAN = Entity(
 
 PK_KELUARGA = Entity(
     name="pk_keluarga",
+    key=("keluarga_id", "tahun_pendataan"),
     folder="bkkbn/pk_keluarga",
     description="Pendataan Keluarga family register: one row per family per PK round (pseudonymised).",
     group="bkkbn",
@@ -141,4 +155,177 @@ PK_KELUARGA = Entity(
     ),
 )
 
-ENTITIES: dict[str, Entity] = {e.name: e for e in (KKBPK_BULANAN, PK_KELUARGA)}
+PROFIL_KAMPUNG_KB = Entity(
+    name="profil_kampung_kb",
+    key=("kampung_kb_id", "tahun", "bulan"),
+    folder="kampung_kb/profil",
+    description="Kampung KB register and profile (portal export, yearly card and updates): one row per version.",
+    group="kampung_kb",
+    suite="profil_kampung_kb",
+    columns=(
+        Column("kampung_kb_id", "int", aliases=("id_kampung_kb", "id_kampung")),
+        Column("nama_kampung", "str", aliases=("nama_kampung_kb",)),
+        Column("kode_desa", "kode_wilayah", aliases=("kode_kelurahan", "kode_desa_kel", "kode_wilayah")),
+        Column("rw", "str", required=False),
+        Column("cakupan_wilayah", "str"),
+        Column("tanggal_pencanangan", "date", aliases=("tgl_pencanangan",)),
+        Column("latitude", "float", required=False, aliases=("lat",)),
+        Column("longitude", "float", required=False, aliases=("lon", "lng")),
+        Column("tahun", "int"),
+        Column("bulan", "int"),
+        *_counts(
+            "pokja_ada",
+            "pokja_sk_ada",
+            "pokja_jumlah",
+            "pokja_terlatih_ada",
+            "pokja_jumlah_terlatih",
+            "plkb_pendamping_ada",
+            "regulasi_ada",
+        ),  # fmt: skip
+        Column("regulasi_jenis", "int", required=False),
+        *_counts("rkm_ada", "sekretariat_ada", "rumah_dataku_ada"),
+        Column("rumah_dataku_klasifikasi", "str", required=False),
+        *_counts("poktan_bkb", "poktan_bkr", "poktan_bkl", "poktan_uppka", "poktan_pikr"),
+        Column("sumber_dana", "list", required=False),
+        Column("penggunaan_data", "list", required=False),
+        Column("mekanisme_operasional", "list", required=False),
+        Column("is_active", "int"),
+    ),
+)
+
+INTERVENSI = Entity(
+    name="intervensi",
+    key=("intervensi_id",),
+    folder="kampung_kb/intervensi",
+    description="Activity posts of Kampung KB (portal API, JSON lines): one row per event, partners as lists.",
+    group="kampung_kb",
+    suite="intervensi",
+    columns=(
+        Column("intervensi_id", "int", aliases=("id_intervensi", "id")),
+        Column("kampung_kb_id", "int", aliases=("id_kampung_kb",)),
+        Column("tanggal", "date", aliases=("tanggal_kegiatan", "tgl")),
+        Column("judul", "str"),
+        Column("tempat", "str", required=False),
+        Column("jenis_post", "str"),
+        Column("fungsi_keluarga", "str"),
+        Column("sasaran", "list", required=False),
+        Column("instansi", "list", required=False),
+        Column("inpres_sasaran", "str", required=False),
+    ),
+    lookups={"kampung_kb_terdaftar": ("profil_kampung_kb", "kampung_kb_id")},
+)
+
+POSYANDU = Entity(
+    name="posyandu",
+    key=("kode_posyandu", "tahun"),
+    folder="posyandu/master",
+    description="Posyandu master list: one row per posyandu and year.",
+    group="posyandu",
+    suite="posyandu",
+    columns=(
+        Column("kode_posyandu", "str"),
+        Column("nama_posyandu", "str"),
+        Column("kode_desa", "kode_wilayah", aliases=("kode_kelurahan", "kode_wilayah")),
+        Column("kode_puskesmas", "str", required=False),
+        Column("rw", "str", required=False),
+        Column("strata", "str"),
+        Column("jumlah_kader", "int", required=False),
+        Column("tahun", "int"),
+    ),
+)
+
+SKDN = Entity(
+    name="skdn",
+    key=("kode_posyandu", "tahun", "bulan"),
+    folder="posyandu/skdn",
+    description="Monthly SKDN recap of a posyandu (S, K, D, N, BGM, stunting, pregnant women).",
+    group="posyandu",
+    suite="skdn",
+    columns=(
+        Column("kode_posyandu", "str"),
+        Column("tahun", "int"),
+        Column("bulan", "int"),
+        Column("hari_buka", "int", required=False),
+        *_counts(
+            "s", "k", "d", "n", "bgm", "balita_diukur_tb", "pendek", "sangat_pendek", "bumil_datang", "bumil_kek"
+        ),  # fmt: skip
+    ),
+)
+
+EPPGBM = Entity(
+    name="eppgbm",
+    key=("nik_anak_hash", "tanggal_ukur"),
+    folder="posyandu/eppgbm",
+    description="e-PPGBM child measurements (pseudonymised; age in months instead of the birth date).",
+    group="posyandu",
+    suite="eppgbm",
+    chunk_rows=250_000,
+    columns=(
+        Column("nik_anak", "pii", land_as="nik_anak_hash", aliases=("nik",)),
+        Column("no_kk", "pii", required=False, land_as="no_kk_hash"),
+        Column("nama_anak", "drop", required=False, aliases=("nama",)),
+        Column(
+            "tanggal_lahir",
+            "birth_date",
+            land_as="umur_bulan",
+            age_at="tanggal_ukur",
+            age_unit="months",
+            aliases=("tgl_lahir",),
+        ),  # fmt: skip
+        Column("jenis_kelamin", "str", aliases=("jk",)),
+        Column("kode_posyandu", "str"),
+        Column("tanggal_ukur", "date", aliases=("tgl_ukur", "tanggal_pengukuran")),
+        Column("berat_kg", "float", aliases=("berat", "bb")),
+        Column("tinggi_cm", "float", aliases=("tinggi", "tb", "panjang_badan")),
+        Column("cara_ukur", "str", required=False),
+    ),
+)
+
+PK_ANGGOTA = Entity(
+    name="pk_anggota",
+    key=("keluarga_id", "nomor_anggota"),
+    folder="bkkbn/pk_anggota",
+    description="PK family members, Blok I (pseudonymised; age in years at ingestion instead of the birth date).",
+    group="bkkbn",
+    suite="pk_anggota",
+    chunk_rows=250_000,
+    columns=(
+        Column("id_keluarga", "pii", land_as="keluarga_id"),
+        Column("nomor_anggota", "int", aliases=("no_anggota",)),
+        Column("nik", "pii", land_as="nik_hash"),
+        Column("nama", "drop", required=False),
+        Column("jenis_kelamin", "int", aliases=("jk",)),
+        Column("tanggal_lahir", "birth_date", land_as="umur_tahun", aliases=("tgl_lahir",)),
+        Column("status_kawin", "int", required=False),
+        Column("hubungan_kk", "int", aliases=("hubungan_dengan_kk",)),
+        Column("agama", "int", required=False),
+        Column("pendidikan", "int", required=False),
+        Column("pekerjaan", "int", required=False),
+        Column("jkn", "int", required=False),
+    ),
+)
+
+POKTAN = Entity(
+    name="poktan",
+    key=("kelompok_id", "tahun", "bulan"),
+    folder="bkkbn/poktan",
+    description="SIGA poktan register (BKB, BKR, BKL, UPPKA, PIK-R): one row per group and month.",
+    group="bkkbn",
+    suite="poktan",
+    columns=(
+        Column("kode_desa", "kode_wilayah", aliases=("kode_kelurahan", "kode_wilayah")),
+        Column("jenis_poktan", "str"),
+        Column("kelompok_id", "int", aliases=("id_kelompok",)),
+        Column("tahun", "int"),
+        Column("bulan", "int"),
+        Column("jumlah_anggota", "int"),
+        Column("jumlah_hadir", "int"),
+        Column("ada_pertemuan", "int", required=False),
+    ),
+)
+
+# In dependency order (a lookup's entity first); the Dagster assets follow this order.
+ENTITIES: dict[str, Entity] = {
+    e.name: e
+    for e in (PROFIL_KAMPUNG_KB, KKBPK_BULANAN, INTERVENSI, POSYANDU, SKDN, EPPGBM, PK_KELUARGA, PK_ANGGOTA, POKTAN)
+}

@@ -15,10 +15,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 from tqdm import tqdm
 
 from pipelines.config import Settings
+from pipelines.lib import datadocs
 from pipelines.lib import manifest as mf
 from pipelines.lib.coerce import coerce
 from pipelines.lib.entities import Entity
@@ -44,6 +46,8 @@ class IngestReport:
     rule_counts: Counter = field(default_factory=Counter)
     files_already_seen: int = 0
     seconds: float = 0.0
+    data_docs: Path | None = None  # index.html of this batch's Great Expectations Data Docs
+    rows_superseded_total: int | None = None  # landed rows (all batches) replaced by a later version of their key
 
     def _sum(self, attr: str, status: str | None = None) -> int:
         return sum(getattr(f, attr) for f in self.files if status is None or f.status == status)
@@ -72,6 +76,48 @@ class IngestReport:
         return self.rows_quarantined / self.rows_read if self.rows_read else 0.0
 
 
+def _write_docs(settings: Settings, entity: Entity, batch_id: str, docs: list) -> Path | None:
+    folder = datadocs.docs_dir(settings.warehouse_dir, entity.name, batch_id)
+    pages = []
+    for n, (result, label) in enumerate(docs, start=1):
+        page = datadocs.write_page(result, folder, n, f"{entity.name} {batch_id} #{n}")
+        if page is not None:
+            pages.append((page, label))
+    return datadocs.write_index(folder, entity.name, batch_id, pages)
+
+
+def superseded_rows(settings: Settings, entity: Entity) -> int | None:
+    """Landed rows (over all batches) whose key has more than one row: all but the latest are superseded."""
+    if not entity.key:
+        return None
+    folder = settings.landing_dir / entity.name
+    files = sorted(str(p) for p in folder.rglob("*.parquet")) if folder.exists() else []
+    if not files:
+        return 0
+    con = duckdb.connect()
+    try:
+        rel = con.read_parquet(files, union_by_name=True)
+        keys = ", ".join(entity.key)
+        row = rel.aggregate(f"count(*) - count(distinct ({keys}))").fetchone()
+        return int(row[0]) if row else 0
+    finally:
+        con.close()
+
+
+def landed_values(settings: Settings, entity: str, column: str) -> set:
+    """Distinct values of a column over every committed batch of an entity's landing (empty if none)."""
+    folder = settings.landing_dir / entity
+    files = sorted(str(p) for p in folder.rglob("*.parquet")) if folder.exists() else []
+    if not files:
+        return set()
+    con = duckdb.connect()
+    try:
+        rel = con.read_parquet(files, union_by_name=True)
+        return {r[0] for r in rel.select(column).distinct().fetchall() if r[0] is not None}
+    finally:
+        con.close()
+
+
 class _Batch:
     """Buffers typed rows of small files and validates/writes them in row batches."""
 
@@ -83,9 +129,13 @@ class _Batch:
         self.buffer: list[tuple[pd.DataFrame, pd.DataFrame, pd.Series, mf.FileRecord]] = []
         self.buffered_rows = 0
         self.rule_counts: Counter = Counter()
+        self.docs: list[tuple[object, str]] = []  # (GE validation result, what it covered) for Data Docs
+        self.lookups = {
+            param: (column, landed_values(settings, other, column)) for param, (other, column) in entity.lookups.items()
+        }
 
     def add_small(self, raw: pd.DataFrame, rec: mf.FileRecord) -> None:
-        typed, errors = coerce(raw, self.entity)
+        typed, errors = coerce(raw, self.entity, self.today)
         self.buffer.append((raw, typed, errors, rec))
         self.buffered_rows += len(raw)
         if self.buffered_rows >= self.entity.chunk_rows:
@@ -103,7 +153,7 @@ class _Batch:
         self.buffer, self.buffered_rows = [], 0
 
     def add_chunk_of_large(self, raw: pd.DataFrame, rec: mf.FileRecord) -> None:
-        typed, errors = coerce(raw, self.entity)
+        typed, errors = coerce(raw, self.entity, self.today)
         self._validate_and_write(raw.assign(_file=rec.path), typed, errors, {rec.path: rec}, tag=rec.path)
 
     def discard(self, rec: mf.FileRecord) -> None:
@@ -114,7 +164,9 @@ class _Batch:
     def _validate_and_write(self, raw, typed, type_errors, recs: dict[str, mf.FileRecord], tag: str) -> None:
         if typed.empty:
             return
-        failures = validate_frame(typed, self.entity.suite, parameters(typed, self.today))
+        results: list = []
+        failures = validate_frame(typed, self.entity.suite, parameters(typed, self.today, self.lookups), results)
+        self.docs.append((results[0], f"{len(typed):,} rows of {', '.join(sorted(recs))[:300]}"))
         failures = type_errors + failures  # elementwise list concatenation
         bad = failures.map(bool)
         files = raw["_file"]
@@ -256,8 +308,10 @@ def ingest_entity(
         batch.landed.move_to(settings.landing_dir / entity.name / batch_id)
         batch.quarantined.move_to(settings.quarantine_dir / entity.name / batch_id)
         mf.write_manifest(settings, entity.name, batch_id, report.files)
+        report.data_docs = _write_docs(settings, entity, batch_id, batch.docs)
     else:
         report.batch = None
     mf.sweep_uncommitted(settings, entity.name)  # the empty staging folder
+    report.rows_superseded_total = superseded_rows(settings, entity)
     report.seconds = time.perf_counter() - started
     return report

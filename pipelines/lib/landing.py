@@ -21,6 +21,7 @@ _ARROW = {
     "date": pa.date32(),
     "str": pa.string(),
     "kode_wilayah": pa.string(),
+    "list": pa.list_(pa.string()),
 }
 
 LINEAGE = [
@@ -54,6 +55,11 @@ def to_landing(typed: pd.DataFrame, entity: Entity, key: bytes) -> pd.DataFrame:
             continue
         if c.type == "pii":
             out[c.land_as or f"{c.name}_hash"] = pseudonymise(typed[c.name], key)
+        elif c.type == "birth_date":
+            name = c.land_as or "umur"
+            out[name] = typed[name].astype("Int64")
+        elif c.type == "list":
+            out[c.name] = typed[c.name].map(lambda v: v.split(", "), na_action="ignore")
         elif c.type == "int":
             out[c.name] = typed[c.name].astype("Int64")
         elif c.type == "date":
@@ -69,7 +75,7 @@ def quarantine_records(raw: pd.DataFrame, entity: Entity, key: bytes) -> list[st
     for c in entity.columns:
         if c.name not in out:
             continue
-        if c.type == "drop":
+        if c.type in ("drop", "birth_date"):
             out = out.drop(columns=c.name)
         elif c.type == "pii":
             out[c.name] = pseudonymise(out[c.name], key)

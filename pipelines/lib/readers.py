@@ -284,7 +284,9 @@ def _read_jsonl(path: Path, entity: Entity) -> tuple[FileInfo, Iterator[pd.DataF
     def text(v: object) -> str:
         if v is None:
             return ""
-        if isinstance(v, list):
+        if isinstance(v, list):  # a list-valued field: the same text a CSV cell would hold
+            return ", ".join(str(x) for x in v)
+        if isinstance(v, dict):
             return json.dumps(v, ensure_ascii=False)
         if isinstance(v, float) and v.is_integer():
             return str(int(v))

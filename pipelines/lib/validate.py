@@ -23,6 +23,7 @@ from pipelines.config import EXPECTATIONS_DIR
 from pipelines.lib import wilayah
 
 SUITES_DIR = EXPECTATIONS_DIR / "gx" / "expectations"
+AWAL_PROGRAM = dt.date(2016, 1, 1)  # Kampung KB began in 2016: earlier programme dates are errors
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")  # never phone home
 
@@ -97,9 +98,13 @@ def rules(name: str) -> list[Rule]:
     return out
 
 
-def parameters(typed: pd.DataFrame, today: dt.date | None = None) -> dict:
+def parameters(
+    typed: pd.DataFrame, today: dt.date | None = None, lookups: dict[str, tuple[str, set]] | None = None
+) -> dict:
     """Values the suites refer to with {"$PARAMETER": ...}: the reference code list and 'now'.
 
+    `lookups` maps a parameter to (column, known values), e.g. the Kampung KB ids of the profiles received; like the
+    code list it is restricted to the values present in the frame.
     `kode_desa_kemendagri` is the Kemendagri list restricted to the codes present in this frame: the same test
     (a code passes if and only if it is in the list) at a fraction of the cost, because Great Expectations copies
     a value set many times per validation (83,762 codes cost ~15 s per chunk; a province's few hundred, nothing).
@@ -109,7 +114,13 @@ def parameters(typed: pd.DataFrame, today: dt.date | None = None) -> dict:
     for col in typed.columns:
         if col.startswith("kode_desa"):
             present.update(typed[col].dropna().unique().tolist())
+    found = {
+        param: sorted(set(typed[column].dropna().unique().tolist()) & known)
+        for param, (column, known) in (lookups or {}).items()
+    }
     return {
+        **found,
+        "awal_program": pd.Timestamp(AWAL_PROGRAM),
         "kode_desa_kemendagri": sorted(present & wilayah.desa_codes()),
         "hari_ini": pd.Timestamp(today),
         "periode_sekarang": today.year * 100 + today.month,
@@ -117,8 +128,11 @@ def parameters(typed: pd.DataFrame, today: dt.date | None = None) -> dict:
     }
 
 
-def validate_frame(typed: pd.DataFrame, suite_name: str, params: dict) -> pd.Series:
-    """Per row (same index as `typed`): the list of 'rule_name: reason' strings it failed (empty = valid)."""
+def validate_frame(typed: pd.DataFrame, suite_name: str, params: dict, keep_result: list | None = None) -> pd.Series:
+    """Per row (same index as `typed`): the list of 'rule_name: reason' strings it failed (empty = valid).
+
+    When `keep_result` is a list, the Great Expectations result object is appended to it (for Data Docs).
+    """
     suite = load_suite(suite_name)
     frame = typed.copy(deep=False)
     for col, expr in (suite.meta.get("derived_columns") or {}).items():
@@ -151,4 +165,6 @@ def validate_frame(typed: pd.DataFrame, suite_name: str, params: dict) -> pd.Ser
             pos = i if isinstance(i, int) else int(i.get("index", i)) if isinstance(i, dict) else int(i)
             if label not in failures[pos]:
                 failures[pos].append(label)
+    if keep_result is not None:
+        keep_result.append(result)
     return pd.Series(failures, index=typed.index, dtype=object)

@@ -30,6 +30,14 @@ PK_DEFECTS: dict[str, tuple[str, ...]] = {
     "invalid_code": ("invalid_code",),
 }
 
+# the other sources: defect kind -> the rule of the pipeline's suite it breaks (same name when not listed)
+OTHER_DEFECTS: dict[str, tuple[str, ...]] = {
+    "nik_excel": ("nik_format",),
+    "skdn_order": ("skdn_chain",),
+    "out_of_range": ("implausible_measurement",),
+    "hadir_over_anggota": ("attendance_over_members",),
+}
+
 
 def how_many(n_rows: int, rate: float, n_kinds: int) -> int:
     """Rows to damage: the rate, rounded, with every kind at least once (none at rate 0)."""

@@ -420,14 +420,21 @@ def pk_anggota_table(pop: Population, geo: Geography, seed: int) -> tuple[pa.Tab
 
 
 def _damage_frame(
-    df: pd.DataFrame, name: str, kinds: dict[str, Callable], rate: float, rng, truth: Truth
+    df: pd.DataFrame,
+    name: str,
+    kinds: dict[str, Callable],
+    rate: float,
+    rng,
+    truth: Truth,
+    candidates: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Generic row damage for the sources the pipeline does not ingest yet; returns the damaged row positions."""
-    n_def = D.how_many(len(df), rate, len(kinds))
-    rows = D.assign_kinds(rng.choice(len(df), n_def, replace=False), list(kinds), rng)
+    """Row damage for a source (one kind per row, among `candidates` if given); returns the damaged positions."""
+    pool = np.arange(len(df)) if candidates is None else candidates
+    n_def = min(D.how_many(len(df), rate, len(kinds)), len(pool))
+    rows = D.assign_kinds(rng.choice(pool, n_def, replace=False), list(kinds), rng)
     for kind, idx in rows.items():
         kinds[kind](df, df.index[idx])
-    truth.defects(name, rows, {})
+    truth.defects(name, rows, D.OTHER_DEFECTS)
     return np.concatenate(list(rows.values())) if rows else np.array([], dtype=np.int64)
 
 
@@ -528,7 +535,7 @@ def synthesize(
         members = _replace(members, "nik", m_rows["nik_excel"], mangled)
     if "invalid_code" in m_rows:
         members = _replace(members, "jenis_kelamin", m_rows["invalid_code"], [3] * len(m_rows["invalid_code"]))
-    truth.defects("pk_anggota", m_rows, {"nik_excel": ("nik_format",), "invalid_code": ("invalid_code",)})
+    truth.defects("pk_anggota", m_rows, D.OTHER_DEFECTS)
     m_kab = latest.f_kab[latest.m_family]
     for k, kode_kab in enumerate(kab_codes):
         sel = np.flatnonzero(m_kab == k)
@@ -551,6 +558,9 @@ def synthesize(
     prof = kampung.profiles(kkb, geo, years, months, seed)
     p_rng = stream(seed, "profil_defects")
     kec_of = _kec_of(geo)
+    # damage only profiles of Kampung KB that have another version, so every Kampung KB stays registered
+    several = prof.groupby("kampung_kb_id")["kampung_kb_id"].transform("size").to_numpy() > 1
+    first_of_several = several & ~prof.duplicated("kampung_kb_id", keep="last").to_numpy()
     prof_bad = _damage_frame(
         prof,
         "profil_kampung_kb",
@@ -568,6 +578,7 @@ def synthesize(
         defect_rate,
         p_rng,
         truth,
+        candidates=np.flatnonzero(first_of_several),
     )
     for y in years:
         rows = prof[prof["tahun"] == y]
@@ -585,7 +596,7 @@ def synthesize(
         posts[i]["kampung_kb_id"] = 999_999
     for i in i_rows.get("invalid_code", []):
         posts[i]["fungsi_keluarga"] = "Hiburan"
-    truth.defects("intervensi", i_rows, {})
+    truth.defects("intervensi", i_rows, D.OTHER_DEFECTS)
     for y, m in months:
         recs = [r for r in posts if r["tanggal"].startswith(f"{y}-{m:02d}")]
         path = out / FOLDERS["intervensi"] / str(y) / f"intervensi_{provinsi}_{y}{m:02d}.jsonl"
@@ -763,7 +774,7 @@ def synthesize(
         "notes": [
             "Indicators are computed from the valid, latest version of each report (corrections replace originals).",
             "MAL and Tradisional users are booked under non_kb_ias on the monthly report (design).",
-            "Entities other than kkbpk_bulanan and pk_keluarga: defect kinds are the generator's names.",
+            "rules_expected names the pipeline's rule each defect kind breaks (defects.py maps them).",
         ],
     }
     (out / "ground_truth.json").write_text(

@@ -102,7 +102,7 @@ def measurements(kids: pd.DataFrame, kab: KabProfile, months: list[tuple[int, in
         date_ukur = pd.Timestamp(dt.date(y, m, 1)) + pd.to_timedelta(rng.integers(0, 27, len(kids)), unit="D")
         age_days = (date_ukur - kids["birth"]).dt.days.to_numpy()
         age_m = age_days / 30.4375
-        in_age = (age_days >= 0) & (age_m < 60)
+        in_age = (age_days >= 0) & (age_days < 1810)  # under 59.5 months: 0-59 completed calendar months
         measured = in_age & ((m in P.BULAN_TIMBANG) | (rng.random(len(kids)) < 0.05))
         if not measured.any():
             continue

@@ -1,0 +1,56 @@
+"""Great Expectations Data Docs for each ingestion batch: one HTML page per validation run (a run covers a row
+batch of small files or a chunk of a large file), rendered with GE's own renderer, and an index per entity.
+
+Pages live in <warehouse>/data_docs/<entity>/<batch>/ and are linked from the asset's metadata in the Dagster UI.
+The row-level lists (unexpected values and indices) are dropped before rendering: they are in the quarantine, and
+a page with a million indices helps nobody. The pages load GE's stylesheet and scripts from public CDNs when viewed;
+without internet they are unstyled but complete.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+_ROW_LISTS = ("unexpected_list", "unexpected_index_list", "unexpected_index_query", "partial_unexpected_index_list")
+
+
+def docs_dir(warehouse_dir: Path, entity: str, batch: str) -> Path:
+    return warehouse_dir / "data_docs" / entity / batch
+
+
+def write_page(result, folder: Path, number: int, title: str) -> Path | None:
+    """Render one validation result to `folder/validation-<n>.html`; never fails the ingestion."""
+    try:
+        from great_expectations.render.renderer import ValidationResultsPageRenderer
+        from great_expectations.render.view import DefaultJinjaPageView
+
+        for r in result.results:
+            for key in _ROW_LISTS:
+                if r.result and key in r.result:
+                    r.result.pop(key)
+        page = DefaultJinjaPageView().render(ValidationResultsPageRenderer().render(result))
+    except Exception as exc:  # noqa: BLE001 - documentation is a by-product; its failure must not stop a load
+        log.warning("Data Docs page for %s not rendered: %s", title, exc)
+        return None
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"validation-{number:03d}.html"
+    path.write_text(page, encoding="utf-8")
+    return path
+
+
+def write_index(folder: Path, entity: str, batch: str, pages: list[tuple[Path, str]]) -> Path | None:
+    if not pages:
+        return None
+    items = "\n".join(f'<li><a href="{p.name}">{html.escape(label)}</a></li>' for p, label in pages)
+    index = folder / "index.html"
+    index.write_text(
+        f"<!doctype html><meta charset='utf-8'><title>{entity} {batch}</title>"
+        f"<h1>Great Expectations validations: {html.escape(entity)}, batch {html.escape(batch)}</h1>"
+        f"<ul>{items}</ul>\n",
+        encoding="utf-8",
+    )
+    return index
