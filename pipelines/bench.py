@@ -29,7 +29,7 @@ _WRAPPER = (
 
 
 def _kkb(args: list[str], env: dict[str, str]) -> tuple[float, int, str]:
-    """Run `kkb <args>` in a child; return wall seconds, the step's peak RSS in MiB, and its output."""
+    """Run `kkb <args>` in a child; return wall seconds, the step's peak RSS in MiB, and its standard output."""
     kkb = str(Path(sys.executable).parent / "kkb")
     started = time.perf_counter()
     proc = subprocess.run(
@@ -39,7 +39,7 @@ def _kkb(args: list[str], env: dict[str, str]) -> tuple[float, int, str]:
     if proc.returncode != 0:
         raise RuntimeError(f"kkb {' '.join(args)} failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}")
     peak = re.search(r"PEAK_KIB (\d+)", proc.stdout)
-    return seconds, round(int(peak[1]) / 1024) if peak else -1, proc.stdout + proc.stderr
+    return seconds, round(int(peak[1]) / 1024) if peak else -1, proc.stdout
 
 
 def run_bench(out_file: Path, repeats: int, provinsi: str, bulan: str, seed: int) -> dict:
@@ -81,7 +81,8 @@ def run_bench(out_file: Path, repeats: int, provinsi: str, bulan: str, seed: int
                     m[1]: {"rows_read": int(m[2].replace(",", "")), "seconds": float(m[3]), "rows_per_second": m[4]}
                     for m in re.finditer(r"^  (\w+)\s+([\d,]+)\s+([\d.]+)\s+([\d,-]+)$", output, re.M)
                 }
-                results["pipeline_first_run"]["summary"] = output.split("== Kampung KB pipeline summary", 1)[-1].strip()
+                summary = output.split("== Kampung KB pipeline summary", 1)[-1].split("PEAK_KIB")[0].strip()
+                results["pipeline_first_run"]["summary"] = summary.splitlines()
     out_file.parent.mkdir(parents=True, exist_ok=True)
     out_file.write_text(json.dumps(results, indent=1) + "\n")
     return results

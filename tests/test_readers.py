@@ -29,15 +29,16 @@ def test_header_normalisation_and_legacy_words(header, expected):
 
 @pytest.mark.parametrize(("sep", "encoding"), [(";", "cp1252"), (",", "utf-8"), (";", "utf-8-sig"), ("\t", "utf-8")])
 def test_csv_delimiters_and_encodings(tmp_path, sep, encoding):
-    header = [*HEADER, "nama_kampung"]
-    rows = [[*csv_row(1001), "Kampung KB Dahlia – Ma’ruf"], [*csv_row(1002), "Melati"]]
+    header = [*HEADER, "nama_kampung", "catatan"]
+    rows = [[*csv_row(1001), "Kampung KB Dahlia – Ma’ruf", ""], [*csv_row(1002), "Melati", "ok"]]
     path = write_csv(tmp_path / "x.csv", rows, sep=sep, encoding=encoding, header=header)
     info, df = read_all(path)
     assert info.delimiter == sep
     assert info.encoding == ("utf-8-sig" if encoding == "utf-8-sig" else encoding)
     assert df["kampung_kb_id"].tolist() == ["1001", "1002"]
     assert df["_row"].tolist() == [2, 3]  # the line numbers a person sees
-    assert info.unknown_columns == ["nama_kampung"]
+    assert df["nama_kampung"].tolist() == ["Kampung KB Dahlia – Ma’ruf", "Melati"]  # decoded right
+    assert info.unknown_columns == ["catatan"]
 
 
 def test_gzip_csv_with_title_line(tmp_path):

@@ -114,6 +114,7 @@ KKBPK_BULANAN = Entity(
     suite="kkbpk_bulanan",
     columns=(
         Column("kampung_kb_id", "int", aliases=("id_kampung_kb", "id_kampung")),
+        Column("nama_kampung", "str", required=False, aliases=("nama_kampung_kb",)),  # the portal export has it
         Column("kode_desa", "kode_wilayah", aliases=("kode_kelurahan", "kode_desa_kel", "kode_wilayah")),
         Column("tahun", "int"),
         Column("bulan", "int"),

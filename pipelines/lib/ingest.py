@@ -126,7 +126,7 @@ class _Batch:
         staging = settings.warehouse_dir / ".staging" / entity.name / batch
         self.landed = PartWriter(staging / "landing", landing_schema(entity))
         self.quarantined = PartWriter(staging / "quarantine", QUARANTINE_SCHEMA)
-        self.buffer: list[tuple[pd.DataFrame, pd.DataFrame, pd.Series, mf.FileRecord]] = []
+        self.buffer: list[tuple[pd.DataFrame, mf.FileRecord]] = []
         self.buffered_rows = 0
         self.rule_counts: Counter = Counter()
         self.docs: list[tuple[object, str]] = []  # (GE validation result, what it covered) for Data Docs
@@ -135,8 +135,8 @@ class _Batch:
         }
 
     def add_small(self, raw: pd.DataFrame, rec: mf.FileRecord) -> None:
-        typed, errors = coerce(raw, self.entity, self.today)
-        self.buffer.append((raw, typed, errors, rec))
+        """Buffer a small file's rows; they are typed and validated together (per-call costs paid once)."""
+        self.buffer.append((raw, rec))
         self.buffered_rows += len(raw)
         if self.buffered_rows >= self.entity.chunk_rows:
             self.flush()
@@ -144,11 +144,11 @@ class _Batch:
     def flush(self) -> None:
         if not self.buffer:
             return
-        raws, typeds, errs, recs = zip(*self.buffer, strict=True)
-        tags = [r.path for r in recs]
-        raw = pd.concat([r.assign(_file=t) for r, t in zip(raws, tags, strict=True)], ignore_index=True)
-        typed = pd.concat(typeds, ignore_index=True)
-        errors = pd.concat(errs, ignore_index=True)
+        raws, recs = zip(*self.buffer, strict=True)
+        raw = pd.concat([r.assign(_file=rec.path) for r, rec in zip(raws, recs, strict=True)], ignore_index=True)
+        text_cols = [c for c in raw.columns if c not in ("_row", "_file")]
+        raw[text_cols] = raw[text_cols].fillna("")  # a column one file lacks is empty in its rows
+        typed, errors = coerce(raw, self.entity, self.today)
         self._validate_and_write(raw, typed, errors, {r.path: r for r in recs}, tag="buffer")
         self.buffer, self.buffered_rows = [], 0
 
