@@ -90,7 +90,9 @@ def _same(actual: Any, expected: Any) -> bool:
 def test_rpt_kabupaten_bulanan_matches_hand_computed_values(built_warehouse: tuple[Path, dict[str, Any]]) -> None:
     warehouse_dir, expected = built_warehouse
     rows = _query(
-        warehouse_dir, f"select {', '.join(RPT_COLUMNS)} from rpt_kabupaten_bulanan order by kode_kab, periode_key"
+        warehouse_dir,
+        f"select {', '.join(RPT_COLUMNS)} from rpt_kabupaten_bulanan where jumlah_laporan > 0"
+        " order by kode_kab, periode_key",
     )
     actual = [dict(zip(RPT_COLUMNS, row, strict=True)) for row in rows]
     want = sorted(expected["rpt_kabupaten_bulanan"], key=lambda r: (r["kode_kab"], r["periode_key"]))
@@ -102,8 +104,15 @@ def test_rpt_kabupaten_bulanan_matches_hand_computed_values(built_warehouse: tup
 
 def test_zero_pus_gives_null_indicators_not_zero(built_warehouse: tuple[Path, dict[str, Any]]) -> None:
     warehouse_dir, _ = built_warehouse
-    rows = _query(warehouse_dir, "select cpr, mkjp, unmet_need from rpt_kabupaten_bulanan where jml_pus = 0")
+    rows = _query(
+        warehouse_dir,
+        "select cpr, mkjp, unmet_need from rpt_kabupaten_bulanan where jml_pus = 0 and jumlah_laporan > 0",
+    )
     assert rows == [(None, None, None)]
+    # the other kabupaten/kota of the province are there too, with nothing reported (zeros, NULL indicators)
+    silent = _query(warehouse_dir, "select count(*), max(jumlah_laporan), max(cpr) from rpt_kabupaten_bulanan"
+                    " where jumlah_laporan = 0")  # fmt: skip
+    assert silent[0][0] > 0 and silent[0][1:] == (0, None)
 
 
 def test_dim_wilayah_holds_every_desa_kelurahan(built_warehouse: tuple[Path, dict[str, Any]]) -> None:
@@ -160,5 +169,74 @@ def test_other_staging_and_dimensions(built_warehouse: tuple[Path, dict[str, Any
     )
     assert n_keluarga == expected["pk_keluarga_rows"]
     assert n_manifest == expected["manifest_rows"]
-    assert n_kampung_kb == n_current == expected["dim_kampung_kb_rows"]
+    # one current version per Kampung KB; 4101 also has older versions (profile history)
+    assert n_kampung_kb == expected["dim_kampung_kb_rows"]
+    assert n_current == expected["dim_kampung_kb_current"]
     assert (n_periode, first, last) == (180, 201601, 203012)
+
+
+KLASIFIKASI_COLUMNS = [
+    "kampung_kb_id", "periode_key", "skor_pokja", "skor_sumber_dana", "skor_poktan", "skor_sarana",
+    "skor_pendamping_regulasi", "skor_input", "skor_sumber_data", "skor_mekanisme", "skor_instansi", "skor_proses",
+    "cpr", "mkjp", "unmet_need", "skor_partisipasi", "skor_cpr", "skor_mkjp", "skor_unmet_need", "skor_output",
+    "klasifikasi",
+]  # fmt: skip
+
+
+def test_dim_kampung_kb_scd2_from_profile_history(built_warehouse: tuple[Path, dict[str, Any]]) -> None:
+    warehouse_dir, expected = built_warehouse
+    rows = _query(
+        warehouse_dir,
+        """
+        select version_number, sumber, valid_from, valid_to, is_current, pokja_jumlah, rumah_dataku_ada
+        from dim_kampung_kb where kampung_kb_id = 4101 order by valid_from
+        """,
+    )
+    assert rows == expected["dim_kampung_kb_4101"]
+    # the Kampung KB without a profile keep one version derived from their reports
+    [(n_laporan,)] = _query(
+        warehouse_dir, "select count(*) from dim_kampung_kb where sumber = 'laporan' and kampung_kb_id <> 4101"
+    )
+    assert n_laporan == 4
+    # each report points to the version valid in its month
+    versions = _query(
+        warehouse_dir,
+        """
+        select f.periode_key, d.version_number
+        from fct_kkbpk_bulanan as f inner join dim_kampung_kb as d using (kampung_kb_key)
+        where f.kampung_kb_id = 4101
+        """,
+    )
+    assert dict(versions) == expected["fct_kkbpk_bulanan_4101_version"]
+
+
+def test_fct_intervensi_and_bridges(built_warehouse: tuple[Path, dict[str, Any]]) -> None:
+    warehouse_dir, expected = built_warehouse
+    rows = _query(
+        warehouse_dir,
+        """
+        select
+            i.intervensi_id, d.version_number, i.periode_key,
+            (select count(*) from bridge_intervensi_instansi as b where b.intervensi_key = i.intervensi_key),
+            (select count(*) from bridge_intervensi_sasaran as b where b.intervensi_key = i.intervensi_key)
+        from fct_intervensi as i inner join dim_kampung_kb as d using (kampung_kb_key)
+        """,
+    )
+    assert {r[0]: r[1:] for r in rows} == expected["fct_intervensi"]
+
+
+def test_fct_kampung_kb_klasifikasi_matches_hand_computed_scores(
+    built_warehouse: tuple[Path, dict[str, Any]],
+) -> None:
+    warehouse_dir, expected = built_warehouse
+    [(n_rows,)] = _query(warehouse_dir, "select count(*) from fct_kampung_kb_klasifikasi")
+    assert n_rows == expected["klasifikasi_rows"]
+    for want in expected["klasifikasi"]:
+        [row] = _query(
+            warehouse_dir,
+            f"select {', '.join(KLASIFIKASI_COLUMNS)} from fct_kampung_kb_klasifikasi "
+            f"where kampung_kb_id = {want['kampung_kb_id']} and periode_key = {want['periode_key']}",
+        )
+        got = dict(zip(KLASIFIKASI_COLUMNS, row, strict=True))
+        mismatched = {c: (got[c], want[c]) for c in KLASIFIKASI_COLUMNS if not _same(got[c], want[c])}
+        assert not mismatched, f"{want['kampung_kb_id']} {want['periode_key']}: (actual, expected) {mismatched}"

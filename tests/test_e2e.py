@@ -19,7 +19,6 @@ from pipelines.lib.entities import ENTITIES
 from pipelines.synth import synthesize
 
 MONTHS = [(2024, 1), (2024, 2), (2024, 3)]
-INDICATORS = ["n_laporan", "jml_pus", "pa_total", "pa_mkjp", "non_kb_unmet", "cpr", "mkjp", "unmet_need"]
 
 
 def run_nightly():
@@ -102,28 +101,96 @@ def test_each_rule_quarantines_the_rows_the_generator_damaged(pipeline_run, enti
     assert dict(rows) == truth["entities"][entity]["rules_expected"]
 
 
+def rpt_rows(settings: Settings, table: str = "rpt_kabupaten_bulanan") -> dict[tuple, dict]:
+    """The mart as dicts keyed by (kode_kab, tahun, bulan)."""
+    con = duckdb.connect(str(settings.duckdb_path), read_only=True)
+    try:
+        rel = con.sql(f"select * from {table}")
+        rows = [dict(zip(rel.columns, values, strict=True)) for values in rel.fetchall()]
+    finally:
+        con.close()
+    return {(r["kode_kab"], r["tahun"], r["bulan"]): r for r in rows}
+
+
+def assert_equal(got, want, where) -> None:
+    if want is None or got is None:
+        assert got is None and want is None, (where, got, want)
+    else:
+        assert math.isclose(got, want, rel_tol=1e-12, abs_tol=1e-9), (where, got, want)
+
+
+# ground truth name -> rpt_kabupaten_bulanan column
+RENAMED = {
+    "n_laporan": "jumlah_laporan",
+    "n_tepat_waktu": "jumlah_tepat_waktu",
+    "n_kampung_kb_aktif": "jumlah_kampung_kb_aktif",
+}
+SAME = ["jml_pus", "pa_total", "pa_mkjp", "non_kb_unmet", "cpr", "mkjp", "unmet_need", "kelengkapan_laporan",
+        "ketepatan_waktu", "jumlah_instansi"]  # fmt: skip
+SAME += [f"partisipasi_{p}" for p in ("bkb", "bkr", "bkl", "uppka", "pikr")]
+TRUTH_COLUMNS = {**RENAMED, **{c: c for c in SAME}}
+
+
 def test_rpt_kabupaten_bulanan_equals_the_ground_truth(pipeline_run):
+    """Every indicator of every kabupaten and month, computed by the generator from what it generated."""
     settings, truth, *_ = pipeline_run
-    got = {
-        (r[0], r[1], r[2]): r[3:]
-        for r in query(
-            settings,
-            "select kode_kab, tahun, bulan, jumlah_laporan, jml_pus, pa_total, pa_mkjp, non_kb_unmet, cpr, mkjp,"
-            " unmet_need from rpt_kabupaten_bulanan",
+    got = rpt_rows(settings)
+    want = {(t["kode_kab"], t["tahun"], t["bulan"]): t for t in truth["indikator_kabupaten_bulanan"]}
+    assert len(want) == 7 * len(MONTHS)  # every kabupaten/kota of Bangka Belitung reported every month
+    assert set(want) <= set(got)
+    assert all(got[k]["jumlah_laporan"] == 0 for k in set(got) - set(want))
+    for key, t in want.items():
+        for name, column in TRUTH_COLUMNS.items():
+            assert_equal(got[key][column], t[name], (key, column))
+    skdn = {(t["kode_kab"], t["tahun"], t["bulan"]): t for t in truth["skdn_kabupaten_bulanan"]}
+    for key, t in skdn.items():
+        for column in ("s", "k", "d", "n", "bgm", "balita_diukur_tb", "pendek", "sangat_pendek"):
+            assert got[key][column] == t[column], (key, column)
+        assert_equal(got[key]["d_s"], t["d"] / t["s"] * 100 if t["s"] else None, (key, "d_s"))
+        stunted = t["pendek"] + t["sangat_pendek"]
+        tb = t["balita_diukur_tb"]
+        assert_equal(got[key]["stunting_skdn"], stunted / tb * 100 if tb else None, (key, "stunting_skdn"))
+    for t in truth["stunting_eppgbm_kabupaten_bulanan"]:
+        row = got[(t["kode_kab"], t["tahun"], t["bulan"])]
+        assert (row["anak_diukur"], row["anak_pendek"], row["anak_sangat_pendek"]) == (
+            t["anak_diukur"],
+            t["pendek"],
+            t["sangat_pendek"],
         )
-    }
-    want = {
-        (t["kode_kab"], t["tahun"], t["bulan"]): [t[k] for k in INDICATORS]
-        for t in truth["indikator_kabupaten_bulanan"]
-    }
-    assert got.keys() == want.keys()
-    assert len(want) == 7 * len(MONTHS)  # every kabupaten/kota of Bangka Belitung, every month
-    for key, values in want.items():
-        for name, w, g in zip(INDICATORS, values, got[key], strict=True):
-            if w is None:
-                assert g is None, (key, name)
-            else:
-                assert math.isclose(g, w, rel_tol=1e-12, abs_tol=1e-9), (key, name, g, w)
+    for t in truth["pk_kabupaten"]:
+        for (kode_kab, tahun, _), row in got.items():
+            if kode_kab == t["kode_kab"] and tahun == t["tahun_pendataan"]:
+                assert (row["keluarga_sasaran"], row["keluarga_krs"]) == (t["keluarga_sasaran"], t["krs"])
+                assert_equal(row["krs_rate"], t["krs"] / t["keluarga_sasaran"] * 100, (kode_kab, "krs_rate"))
+    for t in truth["cakupan_kabupaten"]:
+        for (kode_kab, _, _), row in got.items():
+            if kode_kab == t["kode_kab"]:
+                assert (row["jumlah_kecamatan"], row["kecamatan_dengan_kampung_kb"]) == (
+                    t["kecamatan"],
+                    t["kecamatan_dengan_kampung_kb"],
+                )
+                assert (row["jumlah_desa"], row["desa_dengan_kampung_kb"]) == (
+                    t["desa_kelurahan"],
+                    t["desa_dengan_kampung_kb"],
+                )
+
+
+def test_every_region_level_adds_up_to_the_province(pipeline_run):
+    settings, *_ = pipeline_run
+    for table, code in (("rpt_desa_bulanan", "kode_desa"), ("rpt_kecamatan_bulanan", "kode_kec")):
+        rows = query(
+            settings,
+            f"select periode_key, sum(jumlah_laporan), sum(jml_pus), sum(pa_total), sum(anak_diukur), "
+            f"sum(keluarga_sasaran) from {table} group by 1 order by 1",
+        )
+        prov = query(
+            settings,
+            "select periode_key, jumlah_laporan, jml_pus, pa_total, anak_diukur, keluarga_sasaran "
+            "from rpt_provinsi_bulanan order by 1",
+        )
+        assert rows == prov, (table, code)
+    n_desa = query(settings, "select count(distinct kode_desa) from rpt_desa_bulanan")[0][0]
+    assert n_desa == 393  # every desa/kelurahan of Bangka Belitung, reported or not
 
 
 def test_fact_holds_the_latest_valid_report_per_kampung_kb_and_month(pipeline_run):

@@ -35,7 +35,7 @@ from pipelines.synth.population import (
 from pipelines.synth.rng import stream
 from pipelines.synth.writers import delivered, write_gzip_csv, write_jsonl, write_text_csv, write_workbook
 
-GENERATOR_VERSION = "1"
+GENERATOR_VERSION = "2"
 FOLDERS = {
     "kkbpk_bulanan": "kampung_kb/laporan_bulanan",
     "profil_kampung_kb": "kampung_kb/profil",
@@ -246,35 +246,93 @@ def write_laporan(
     return winners
 
 
-def indikator_kabupaten(winners: pd.DataFrame) -> pd.DataFrame:
-    """CPR, MKJP share and unmet need per kabupaten and month: ratio of sums (DOMAIN.md section 4)."""
+PARTISIPASI = {  # poktan participation: participants / target group (DOMAIN.md section 4)
+    "bkb": ("ikut_bkb", "kel_balita"),
+    "bkr": ("ikut_bkr", "kel_remaja"),
+    "bkl": ("ikut_bkl", "kel_lansia"),
+    "uppka": ("ikut_uppka", "jml_keluarga"),
+    "pikr": ("ikut_pikr", "jml_remaja"),
+}
+
+
+def _pct(a: pd.Series, b: pd.Series) -> pd.Series:
+    return (a.astype(float) / b.where(b != 0).astype(float) * 100).astype(float)
+
+
+def indikator_kabupaten(winners: pd.DataFrame, kkb: pd.DataFrame, posts: list[dict]) -> pd.DataFrame:
+    """Indicators per kabupaten and month from what the warehouse should count: ratio of sums (DOMAIN.md section 4).
+
+    CPR, MKJP share, unmet need, the five poktan participations, reporting completeness (reports / active Kampung
+    KB) and timeliness (by the 3rd of the next month, judged on the winning submission), and the number of distinct
+    partner agencies in the valid activity posts of the kabupaten's Kampung KB that month.
+    """
     w = winners.copy()
-    for c in (*P.PA_COLUMNS, *P.NON_KB_COLUMNS, "jml_pus"):
+    counts = [*P.PA_COLUMNS, *P.NON_KB_COLUMNS, "jml_pus", *{c for pair in PARTISIPASI.values() for c in pair}]
+    for c in counts:
         w[c] = w[c].astype("int64")
     w["pa_total"] = w[list(P.PA_COLUMNS)].sum(axis=1)
     w["pa_mkjp"] = w[["pa_iud", "pa_mow", "pa_mop", "pa_implan"]].sum(axis=1)
     w["non_kb_unmet"] = w["non_kb_iat"] + w["non_kb_tial"]
+    due = [dt.date(y + (m == 12), m % 12 + 1, 3) for y, m in zip(w["tahun"], w["bulan"], strict=True)]
+    w["tepat_waktu"] = [d <= limit for d, limit in zip(w["tanggal_lapor"], due, strict=True)]
+    extra = {c: (c, "sum") for pair in PARTISIPASI.values() for c in pair}
     g = (
         w.groupby(["kode_kab", "tahun", "bulan"], sort=True)
         .agg(
             n_laporan=("kampung_kb_id", "size"),
+            n_tepat_waktu=("tepat_waktu", "sum"),
             jml_pus=("jml_pus", "sum"),
             pa_total=("pa_total", "sum"),
             pa_mkjp=("pa_mkjp", "sum"),
             non_kb_unmet=("non_kb_unmet", "sum"),
+            **extra,
         )
         .reset_index()
     )
-
-    def pct(a: pd.Series, b: pd.Series) -> pd.Series:
-        return (a.astype(float) / b.where(b != 0).astype(float) * 100).astype(float)
-
-    g["cpr"] = pct(g["pa_total"], g["jml_pus"])
-    g["mkjp"] = pct(g["pa_mkjp"], g["pa_total"])
-    g["unmet_need"] = pct(g["non_kb_unmet"], g["jml_pus"])
+    g["cpr"] = _pct(g["pa_total"], g["jml_pus"])
+    g["mkjp"] = _pct(g["pa_mkjp"], g["pa_total"])
+    g["unmet_need"] = _pct(g["non_kb_unmet"], g["jml_pus"])
+    for name, (ikut, sasaran) in PARTISIPASI.items():
+        g[f"partisipasi_{name}"] = _pct(g[ikut], g[sasaran])
+    # completeness: Kampung KB launched by the end of the month
+    ends = {
+        (y, m): dt.date(y + (m == 12), m % 12 + 1, 1) - dt.timedelta(days=1)
+        for y, m in zip(g["tahun"], g["bulan"], strict=True)
+    }
+    active = [
+        int(((kkb["kode_kab"] == k) & (kkb["tanggal_pencanangan"] <= ends[(y, m)])).sum())
+        for k, y, m in zip(g["kode_kab"], g["tahun"], g["bulan"], strict=True)
+    ]
+    g["n_kampung_kb_aktif"] = active
+    g["kelengkapan_laporan"] = _pct(g["n_laporan"], g["n_kampung_kb_aktif"])
+    g["ketepatan_waktu"] = _pct(g["n_tepat_waktu"], g["n_laporan"])
+    kab_of = dict(zip(kkb["kampung_kb_id"], kkb["kode_kab"], strict=True))
+    instansi: dict[tuple, set] = {}
+    for post in posts:
+        y, m = int(post["tanggal"][:4]), int(post["tanggal"][5:7])
+        instansi.setdefault((kab_of[post["kampung_kb_id"]], y, m), set()).update(post["instansi"])
+    g["jumlah_instansi"] = [len(instansi.get(k, ())) for k in zip(g["kode_kab"], g["tahun"], g["bulan"], strict=True)]
     g["tahun"] = g["tahun"].astype(int)
     g["bulan"] = g["bulan"].astype(int)
+    g["n_tepat_waktu"] = g["n_tepat_waktu"].astype(int)
     return g
+
+
+def cakupan_kabupaten(geo: Geography, kkb: pd.DataFrame) -> list[dict]:
+    """Kampung KB coverage per kabupaten: kecamatan with at least one, desa/kelurahan with one."""
+    out = []
+    for kode_kab, desa in geo.desa.groupby("kode_kab", sort=True):
+        mine = kkb[kkb["kode_kab"] == kode_kab]
+        out.append(
+            {
+                "kode_kab": kode_kab,
+                "kecamatan": int(desa["kode_kec"].nunique()),
+                "kecamatan_dengan_kampung_kb": int(mine["kode_kec"].nunique()),
+                "desa_kelurahan": len(desa),
+                "desa_dengan_kampung_kb": len(mine),
+            }
+        )
+    return out
 
 
 # ---------------------------------------------------------------- PK registers
@@ -597,6 +655,8 @@ def synthesize(
     for i in i_rows.get("invalid_code", []):
         posts[i]["fungsi_keluarga"] = "Hiburan"
     truth.defects("intervensi", i_rows, D.OTHER_DEFECTS)
+    damaged_posts = {int(i) for idx in i_rows.values() for i in idx}
+    valid_posts = [p for i, p in enumerate(posts) if i not in damaged_posts]
     for y, m in months:
         recs = [r for r in posts if r["tanggal"].startswith(f"{y}-{m:02d}")]
         path = out / FOLDERS["intervensi"] / str(y) / f"intervensi_{provinsi}_{y}{m:02d}.jsonl"
@@ -628,7 +688,7 @@ def synthesize(
     step("laporan")
     reports = kampung.monthly_reports(kkb, base, kab, months, seed)
     winners = write_laporan(out, geo, reports, defect_rate, seed, truth)
-    indik = indikator_kabupaten(winners)
+    indik = indikator_kabupaten(winners, kkb, valid_posts)
     bar.update()
 
     # posyandu
@@ -768,6 +828,7 @@ def synthesize(
         "population": {str(y): {"families": p.n_families, "people": int(p.f_size.sum())} for y, p in pops.items()},
         "entities": truth.finish(),
         "indikator_kabupaten_bulanan": _records(indik),
+        "cakupan_kabupaten": cakupan_kabupaten(geo, kkb),
         "skdn_kabupaten_bulanan": _records(skdn_truth),
         "stunting_eppgbm_kabupaten_bulanan": _records(stunting_truth),
         "pk_kabupaten": pk_truth,

@@ -2,13 +2,16 @@
 
 Balita are the PK members under five; each is served by one posyandu of their desa. SKDN counts them every month;
 e-PPGBM measures every child in the weighing months (February, August) and about 5 % of them in other months.
-Heights are drawn at a chosen height-for-age z-score from an approximate WHO 2006 median table, with z kept away
-from the -2 and -3 cut-offs so any correct z-score computation classifies them as the generator did.
+Heights are drawn at a chosen height-for-age z-score from the WHO 2006 length/height-for-age LMS table by month
+(the reference data the warehouse uses too: dbt_project/seeds/who_lhfa_lms.csv), at the completed months of age at
+the measurement date, with z kept away from the -2 and -3 cut-offs so that rounding the height to 0.1 cm cannot flip a
+category and any correct z-score computation classifies them as the generator did.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -18,13 +21,26 @@ from pipelines.synth.geography import Geography
 from pipelines.synth.population import ANAK, KabProfile, Population
 from pipelines.synth.rng import stream
 
-# approximate WHO 2006 length/height-for-age medians (cm) at 0..60 months; boys, girls
-_AGE_M = np.array([0, 3, 6, 9, 12, 18, 24, 36, 48, 60])
-_MEDIAN = {
-    "L": np.array([49.9, 61.4, 67.6, 72.0, 75.7, 82.3, 87.8, 96.1, 103.3, 110.0]),
-    "P": np.array([49.1, 59.8, 65.7, 70.1, 74.0, 80.7, 86.4, 95.1, 102.7, 109.4]),
-}
-_CV = 0.037  # SD as a share of the median (design, close to the WHO tables)
+# WHO 2006 length/height-for-age LMS by completed month 0-60, boys (L) and girls (P): length (recumbent) below
+# 24 months, height (standing) from 24. Shared reference data with the dbt seed; the z-score computation is not shared.
+_WHO_LHFA_CSV = Path(__file__).resolve().parents[2] / "dbt_project" / "seeds" / "who_lhfa_lms.csv"
+
+
+def _who_lhfa() -> dict[str, np.ndarray]:
+    """{"L": array[61, 3], "P": array[61, 3]}: (l, m, s) indexed by completed month 0-60."""
+    t = pd.read_csv(_WHO_LHFA_CSV, dtype={"jenis_kelamin": str})
+    out = {}
+    for sex in ("L", "P"):
+        f = t[t["jenis_kelamin"] == sex].sort_values("umur_bulan")
+        assert f["umur_bulan"].tolist() == list(range(61)), f"{_WHO_LHFA_CSV}: months 0-60 expected for {sex}"
+        out[sex] = f[["l", "m", "s"]].to_numpy(dtype="float64")
+    return out
+
+
+def _completed_months(birth: pd.Series, at: pd.DatetimeIndex) -> np.ndarray:
+    """Completed months of age: (year diff) * 12 + month diff - 1 when the day of `at` is before the day of birth."""
+    b = pd.DatetimeIndex(birth)
+    return np.asarray((at.year - b.year) * 12 + (at.month - b.month) - (at.day < b.day).astype(np.int64))
 
 
 def master(geo: Geography, years: list[int], seed: int) -> pd.DataFrame:
@@ -97,11 +113,13 @@ def _z_score(kids: pd.DataFrame, kab: KabProfile) -> np.ndarray:
 def measurements(kids: pd.DataFrame, kab: KabProfile, months: list[tuple[int, int]], seed: int) -> pd.DataFrame:
     rng = stream(seed, "eppgbm")
     z = _z_score(kids, kab)
+    lms = _who_lhfa()
     frames = []
     for y, m in months:
         date_ukur = pd.Timestamp(dt.date(y, m, 1)) + pd.to_timedelta(rng.integers(0, 27, len(kids)), unit="D")
         age_days = (date_ukur - kids["birth"]).dt.days.to_numpy()
         age_m = age_days / 30.4375
+        umur_bulan = _completed_months(kids["birth"], pd.DatetimeIndex(date_ukur))
         in_age = (age_days >= 0) & (age_days < 1810)  # under 59.5 months: 0-59 completed calendar months
         measured = in_age & ((m in P.BULAN_TIMBANG) | (rng.random(len(kids)) < 0.05))
         if not measured.any():
@@ -109,9 +127,14 @@ def measurements(kids: pd.DataFrame, kab: KabProfile, months: list[tuple[int, in
         k = kids[measured]
         am = age_m[measured]
         female = k["female"].to_numpy()
-        median = np.where(female, np.interp(am, _AGE_M, _MEDIAN["P"]), np.interp(am, _AGE_M, _MEDIAN["L"]))
+        um = np.clip(umur_bulan[measured], 0, 60)
+        ref = np.where(female[:, None], lms["P"][um], lms["L"][um])  # (l, m, s) per measurement
+        ll, mm, ss = ref[:, 0], ref[:, 1], ref[:, 2]
         zz = z[measured]
-        tinggi = median * (1 + _CV * zz)
+        # LMS inverse: X = M (1 + L S z)^(1/L); M exp(S z) when L = 0 (the WHO length/height tables all have L = 1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            box_cox = mm * np.power(1 + ll * ss * zz, 1 / np.where(ll == 0, 1, ll))
+        tinggi = np.where(ll == 0, mm * np.exp(ss * zz), box_cox)
         berat = np.clip(3.3 + am * 0.22 - np.maximum(am - 12, 0) * 0.08 + rng.normal(0, 0.8, len(k)), 1.8, 30)
         frames.append(
             pd.DataFrame(
@@ -125,7 +148,7 @@ def measurements(kids: pd.DataFrame, kab: KabProfile, months: list[tuple[int, in
                     "tanggal_ukur": date_ukur[measured].date,
                     "berat_kg": berat.round(1),
                     "tinggi_cm": tinggi.round(1),
-                    "cara_ukur": np.where(am < 24, "terlentang", "berdiri"),
+                    "cara_ukur": np.where(um < 24, "terlentang", "berdiri"),
                     "tahun": y,
                     "bulan": m,
                     "z": zz,

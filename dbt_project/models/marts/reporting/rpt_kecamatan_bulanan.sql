@@ -1,0 +1,3 @@
+-- One row per kecamatan and month: every indicator of DOMAIN.md section 4 (see macros/rpt_wilayah.sql).
+
+{{ rpt_wilayah_bulanan('kec') }}

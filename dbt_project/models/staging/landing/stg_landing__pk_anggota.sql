@@ -1,0 +1,79 @@
+-- The PK member register (Blok I), one row per person: family (keluarga_id) and member number, typed.
+-- A member sent again (a corrected file) keeps only the latest row: latest batch, then file and row, wins.
+-- keluarga_id and nik_hash are keyed hashes (pseudonymised at ingestion), still personal data; names and birth dates
+-- never reach landing (umur_tahun is the age at ingestion).
+
+with
+
+source as (
+
+    select * from {{ source('landing', 'pk_anggota') }}
+
+),
+
+renamed as (
+
+    select
+        -- ids (pseudonymised)
+        cast(keluarga_id as varchar) as keluarga_id,
+        cast(nomor_anggota as integer) as nomor_anggota,
+        cast(nik_hash as varchar) as nik_hash,
+
+        -- person
+        cast(jenis_kelamin as integer) as jenis_kelamin,
+        cast(umur_tahun as integer) as umur_tahun,
+        cast(status_kawin as integer) as status_kawin,
+        cast(hubungan_kk as integer) as hubungan_kk,
+        cast(agama as integer) as agama,
+        cast(pendidikan as integer) as pendidikan,
+        cast(pekerjaan as integer) as pekerjaan,
+        cast(jkn as integer) as jkn,
+
+        -- lineage
+        cast(_file as varchar) as _file,
+        cast(_file_sha256 as varchar) as _file_sha256,
+        cast(_row as integer) as _row,
+        cast(_batch as varchar) as _batch,
+        cast(_ingested_at as timestamp) as _ingested_at
+
+    from source
+
+),
+
+ranked as (
+
+    select
+        *,
+        row_number() over (
+            partition by keluarga_id, nomor_anggota
+            order by _batch desc, _file desc, _row desc
+        ) as submission_rank
+    from renamed
+
+),
+
+latest as (
+
+    select
+        keluarga_id,
+        nomor_anggota,
+        nik_hash,
+        jenis_kelamin,
+        umur_tahun,
+        status_kawin,
+        hubungan_kk,
+        agama,
+        pendidikan,
+        pekerjaan,
+        jkn,
+        _file,
+        _file_sha256,
+        _row,
+        _batch,
+        _ingested_at
+    from ranked
+    where submission_rank = 1
+
+)
+
+select * from latest

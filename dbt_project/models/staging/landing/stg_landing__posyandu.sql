@@ -1,0 +1,72 @@
+-- The posyandu master list, one row per posyandu and year (tahun), typed.
+-- A posyandu sent again for the same year (a corrected file) keeps only its latest row: latest batch, then file and
+-- row, wins.
+
+with
+
+source as (
+
+    select * from {{ source('landing', 'posyandu') }}
+
+),
+
+renamed as (
+
+    select
+        -- ids
+        cast(kode_posyandu as varchar) as kode_posyandu,
+        cast(tahun as integer) as tahun,
+
+        -- attributes
+        cast(nama_posyandu as varchar) as nama_posyandu,
+        cast(kode_desa as varchar) as kode_desa,
+        cast(kode_puskesmas as varchar) as kode_puskesmas,
+        cast(rw as varchar) as rw,
+        cast(strata as varchar) as strata,
+        cast(jumlah_kader as integer) as jumlah_kader,
+
+        -- lineage
+        cast(_file as varchar) as _file,
+        cast(_file_sha256 as varchar) as _file_sha256,
+        cast(_row as integer) as _row,
+        cast(_batch as varchar) as _batch,
+        cast(_ingested_at as timestamp) as _ingested_at
+
+    from source
+
+),
+
+ranked as (
+
+    select
+        *,
+        row_number() over (
+            partition by kode_posyandu, tahun
+            order by _batch desc, _file desc, _row desc
+        ) as submission_rank
+    from renamed
+
+),
+
+latest as (
+
+    select
+        kode_posyandu,
+        tahun,
+        nama_posyandu,
+        kode_desa,
+        kode_puskesmas,
+        rw,
+        strata,
+        jumlah_kader,
+        _file,
+        _file_sha256,
+        _row,
+        _batch,
+        _ingested_at
+    from ranked
+    where submission_rank = 1
+
+)
+
+select * from latest
