@@ -94,3 +94,11 @@ def test_nightly_schedule_runs_at_one_in_jakarta():
     assert schedule.cron_schedule == "0 1 * * *"
     assert schedule.execution_timezone == "Asia/Jakarta"
     assert schedule.job_name == "nightly"
+
+
+def test_every_landing_asset_has_a_freshness_check_and_its_sensor():
+    graph = defs.resolve_asset_graph()
+    for name in ENTITIES:
+        checks = {k.name for k in graph.asset_check_keys if k.asset_key == dg.AssetKey(["landing", name])}
+        assert any("freshness" in c for c in checks), (name, checks)
+    assert any("freshness" in s.name for s in defs.sensors or [])
