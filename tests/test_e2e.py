@@ -189,6 +189,8 @@ def test_every_region_level_adds_up_to_the_province(pipeline_run):
             "from rpt_provinsi_bulanan order by 1",
         )
         assert rows == prov, (table, code)
+    classes = "kampung_kb_dasar + kampung_kb_berkembang + kampung_kb_mandiri + kampung_kb_berkelanjutan"
+    assert query(settings, f"select count(*) from rpt_kabupaten_bulanan where {classes} <> jumlah_laporan") == [(0,)]
     n_desa = query(settings, "select count(distinct kode_desa) from rpt_desa_bulanan")[0][0]
     assert n_desa == 393  # every desa/kelurahan of Bangka Belitung, reported or not
 

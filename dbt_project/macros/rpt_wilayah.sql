@@ -76,6 +76,10 @@ agregat as (
         sum(keluarga) as keluarga,
         sum(keluarga_sasaran) as keluarga_sasaran,
         sum(keluarga_krs) as keluarga_krs,
+        sum(kampung_kb_dasar) as kampung_kb_dasar,
+        sum(kampung_kb_berkembang) as kampung_kb_berkembang,
+        sum(kampung_kb_mandiri) as kampung_kb_mandiri,
+        sum(kampung_kb_berkelanjutan) as kampung_kb_berkelanjutan,
         count(distinct kecamatan_desa) as jumlah_kecamatan,
         count(distinct case when jumlah_kampung_kb_aktif > 0 then kecamatan_desa end) as kecamatan_dengan_kampung_kb,
         count(*) as jumlah_desa,
@@ -113,7 +117,8 @@ final as (
                       'kel_lansia', 'ikut_uppka', 'jml_keluarga', 'ikut_pikr', 'jml_remaja',
                       'jumlah_posyandu_lapor', 's', 'k', 'd', 'n', 'bgm', 'balita_diukur_tb', 'pendek',
                       'sangat_pendek', 'anak_diukur', 'anak_pendek', 'anak_sangat_pendek', 'keluarga',
-                      'keluarga_sasaran', 'keluarga_krs', 'jumlah_kecamatan', 'kecamatan_dengan_kampung_kb',
+                      'keluarga_sasaran', 'keluarga_krs', 'kampung_kb_dasar', 'kampung_kb_berkembang',
+                      'kampung_kb_mandiri', 'kampung_kb_berkelanjutan', 'jumlah_kecamatan', 'kecamatan_dengan_kampung_kb',
                       'jumlah_desa', 'desa_dengan_kampung_kb'] %}
         cast(agregat.{{ c }} as bigint) as {{ c }},
         {%- endfor %}

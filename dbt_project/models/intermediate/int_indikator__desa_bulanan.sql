@@ -78,6 +78,20 @@ keluarga as (
 
 ),
 
+klasifikasi as (
+
+    select
+        kode_desa,
+        periode_key,
+        sum(case when klasifikasi = 'Dasar' then 1 else 0 end) as kampung_kb_dasar,
+        sum(case when klasifikasi = 'Berkembang' then 1 else 0 end) as kampung_kb_berkembang,
+        sum(case when klasifikasi = 'Mandiri' then 1 else 0 end) as kampung_kb_mandiri,
+        sum(case when klasifikasi = 'Berkelanjutan' then 1 else 0 end) as kampung_kb_berkelanjutan
+    from {{ ref('fct_kampung_kb_klasifikasi') }}
+    group by kode_desa, periode_key
+
+),
+
 kampung_kb_aktif as (
 
     -- Kampung KB whose version valid at the end of the month is active and launched by then
@@ -171,7 +185,11 @@ final as (
         coalesce(pengukuran.anak_sangat_pendek, 0) as anak_sangat_pendek,
         coalesce(keluarga.keluarga, 0) as keluarga,
         coalesce(keluarga.keluarga_sasaran, 0) as keluarga_sasaran,
-        coalesce(keluarga.keluarga_krs, 0) as keluarga_krs
+        coalesce(keluarga.keluarga_krs, 0) as keluarga_krs,
+        coalesce(klasifikasi.kampung_kb_dasar, 0) as kampung_kb_dasar,
+        coalesce(klasifikasi.kampung_kb_berkembang, 0) as kampung_kb_berkembang,
+        coalesce(klasifikasi.kampung_kb_mandiri, 0) as kampung_kb_mandiri,
+        coalesce(klasifikasi.kampung_kb_berkelanjutan, 0) as kampung_kb_berkelanjutan
     from spine
     left join laporan
         on spine.kode_desa = laporan.kode_desa and spine.periode_key = laporan.periode_key
@@ -181,6 +199,8 @@ final as (
         on spine.kode_desa = pengukuran.kode_desa and spine.periode_key = pengukuran.periode_key
     left join keluarga
         on spine.kode_desa = keluarga.kode_desa and spine.tahun = keluarga.tahun_pendataan
+    left join klasifikasi
+        on spine.kode_desa = klasifikasi.kode_desa and spine.periode_key = klasifikasi.periode_key
     left join kampung_kb_aktif
         on spine.kode_desa = kampung_kb_aktif.kode_desa and spine.periode_key = kampung_kb_aktif.periode_key
 
