@@ -14,6 +14,14 @@
     {%- do keys.append('nama_' ~ l) -%}
 {%- endfor -%}
 {%- set code = 'kode_' ~ level -%}
+{#- the additive columns of int_indikator__desa_bulanan, summed over the desa of a unit -#}
+{%- set additive = ['jumlah_kampung_kb_aktif', 'jumlah_laporan', 'jumlah_tepat_waktu', 'jml_pus', 'pa_total',
+                    'pa_mkjp', 'non_kb_unmet', 'ikut_bkb', 'kel_balita', 'ikut_bkr', 'kel_remaja', 'ikut_bkl',
+                    'kel_lansia', 'ikut_uppka', 'jml_keluarga', 'ikut_pikr', 'jml_remaja', 'jumlah_posyandu_lapor',
+                    's', 'k', 'd', 'n', 'bgm', 'balita_diukur_tb', 'pendek', 'sangat_pendek', 'anak_diukur',
+                    'anak_pendek', 'anak_sangat_pendek', 'keluarga', 'keluarga_sasaran', 'keluarga_krs',
+                    'kampung_kb_dasar', 'kampung_kb_berkembang', 'kampung_kb_mandiri',
+                    'kampung_kb_berkelanjutan'] -%}
 
 with
 
@@ -44,42 +52,9 @@ agregat as (
         tahun,
         bulan,
         periode_key,
-        sum(jumlah_kampung_kb_aktif) as jumlah_kampung_kb_aktif,
-        sum(jumlah_laporan) as jumlah_laporan,
-        sum(jumlah_tepat_waktu) as jumlah_tepat_waktu,
-        sum(jml_pus) as jml_pus,
-        sum(pa_total) as pa_total,
-        sum(pa_mkjp) as pa_mkjp,
-        sum(non_kb_unmet) as non_kb_unmet,
-        sum(ikut_bkb) as ikut_bkb,
-        sum(kel_balita) as kel_balita,
-        sum(ikut_bkr) as ikut_bkr,
-        sum(kel_remaja) as kel_remaja,
-        sum(ikut_bkl) as ikut_bkl,
-        sum(kel_lansia) as kel_lansia,
-        sum(ikut_uppka) as ikut_uppka,
-        sum(jml_keluarga) as jml_keluarga,
-        sum(ikut_pikr) as ikut_pikr,
-        sum(jml_remaja) as jml_remaja,
-        sum(jumlah_posyandu_lapor) as jumlah_posyandu_lapor,
-        sum(s) as s,
-        sum(k) as k,
-        sum(d) as d,
-        sum(n) as n,
-        sum(bgm) as bgm,
-        sum(balita_diukur_tb) as balita_diukur_tb,
-        sum(pendek) as pendek,
-        sum(sangat_pendek) as sangat_pendek,
-        sum(anak_diukur) as anak_diukur,
-        sum(anak_pendek) as anak_pendek,
-        sum(anak_sangat_pendek) as anak_sangat_pendek,
-        sum(keluarga) as keluarga,
-        sum(keluarga_sasaran) as keluarga_sasaran,
-        sum(keluarga_krs) as keluarga_krs,
-        sum(kampung_kb_dasar) as kampung_kb_dasar,
-        sum(kampung_kb_berkembang) as kampung_kb_berkembang,
-        sum(kampung_kb_mandiri) as kampung_kb_mandiri,
-        sum(kampung_kb_berkelanjutan) as kampung_kb_berkelanjutan,
+        {% for c in additive %}
+        sum({{ c }}) as {{ c }},
+        {% endfor -%}
         count(distinct kecamatan_desa) as jumlah_kecamatan,
         count(distinct case when jumlah_kampung_kb_aktif > 0 then kecamatan_desa end) as kecamatan_dengan_kampung_kb,
         count(*) as jumlah_desa,
@@ -112,14 +87,8 @@ final as (
         agregat.tahun,
         agregat.bulan,
         agregat.periode_key,
-        {%- for c in ['jumlah_kampung_kb_aktif', 'jumlah_laporan', 'jumlah_tepat_waktu', 'jml_pus', 'pa_total',
-                      'pa_mkjp', 'non_kb_unmet', 'ikut_bkb', 'kel_balita', 'ikut_bkr', 'kel_remaja', 'ikut_bkl',
-                      'kel_lansia', 'ikut_uppka', 'jml_keluarga', 'ikut_pikr', 'jml_remaja',
-                      'jumlah_posyandu_lapor', 's', 'k', 'd', 'n', 'bgm', 'balita_diukur_tb', 'pendek',
-                      'sangat_pendek', 'anak_diukur', 'anak_pendek', 'anak_sangat_pendek', 'keluarga',
-                      'keluarga_sasaran', 'keluarga_krs', 'kampung_kb_dasar', 'kampung_kb_berkembang',
-                      'kampung_kb_mandiri', 'kampung_kb_berkelanjutan', 'jumlah_kecamatan', 'kecamatan_dengan_kampung_kb',
-                      'jumlah_desa', 'desa_dengan_kampung_kb'] %}
+        {%- for c in additive + ['jumlah_kecamatan', 'kecamatan_dengan_kampung_kb', 'jumlah_desa',
+                                 'desa_dengan_kampung_kb'] %}
         cast(agregat.{{ c }} as bigint) as {{ c }},
         {%- endfor %}
         cast(coalesce(instansi.jumlah_instansi, 0) as bigint) as jumlah_instansi,

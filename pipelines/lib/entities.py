@@ -43,7 +43,6 @@ class Entity:
     suite: str  # Great Expectations suite in expectations/gx/expectations/<suite>.json
     group: str  # source family: kampung_kb, posyandu, bkkbn
     chunk_rows: int = 200_000
-    extra: dict[str, str] = field(default_factory=dict)
     # the landed columns that identify one fact: a later row with the same key supersedes the earlier one downstream
     key: tuple[str, ...] = ()
     # suite parameter -> (entity, column): values of this frame's column that exist in that entity's landing

@@ -619,7 +619,7 @@ def synthesize(
     # damage only profiles of Kampung KB that have another version, so every Kampung KB stays registered
     several = prof.groupby("kampung_kb_id")["kampung_kb_id"].transform("size").to_numpy() > 1
     first_of_several = several & ~prof.duplicated("kampung_kb_id", keep="last").to_numpy()
-    prof_bad = _damage_frame(
+    _damage_frame(
         prof,
         "profil_kampung_kb",
         {
@@ -806,7 +806,7 @@ def synthesize(
     bar.update()
 
     step("ground_truth")
-    step_truth = {
+    ground_truth = {
         "generator_version": GENERATOR_VERSION,
         "parameters": {
             "provinsi": provinsi,
@@ -839,10 +839,9 @@ def synthesize(
         ],
     }
     (out / "ground_truth.json").write_text(
-        json.dumps(step_truth, indent=1, ensure_ascii=False) + "\n", encoding="utf-8"
+        json.dumps(ground_truth, indent=1, ensure_ascii=False) + "\n", encoding="utf-8"
     )
     indik.to_csv(out / "ground_truth_indikator_kabupaten_bulanan.csv", index=False, lineterminator="\n")
-    del prof_bad
     bar.update()
     bar.close()
     timings["total_s"] = time.perf_counter() - t0

@@ -11,9 +11,3 @@ def stream(seed: int, *keys: int | str) -> np.random.Generator:
     """A generator that depends only on the seed and the keys, so stages never disturb each other."""
     words = [int(seed)] + [zlib.crc32(k.encode()) if isinstance(k, str) else int(k) for k in keys]
     return np.random.default_rng(words)
-
-
-def pick_count(rng: np.random.Generator, n: int, rate: float, minimum: int = 1) -> int:
-    """How many of n items a rate selects: rounded, at least `minimum` (when n allows), at most n."""
-    del rng
-    return int(min(n, max(minimum, round(rate * n))))
