@@ -7,6 +7,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DBT_MANIFEST := dbt_project/target/manifest.json
+# DuckDB 1.5.0 beside the pinned one: the tests open the published BI file with it (what BI connectors bundle).
+DUCKDB_15 := $(VENV)/duckdb-1.5.0
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
 # Demo data parameters (make run): province 19 = Kepulauan Bangka Belitung, 12 months.
 PROVINSI ?= 19
@@ -22,7 +25,7 @@ export DO_NOT_TRACK := 1
 
 DBT_SOURCES := $(shell find dbt_project -path dbt_project/target -prune -o -type f \( -name '*.sql' -o -name '*.yml' -o -name '*.csv' -o -name '*.md' \) -print 2>/dev/null)
 
-.PHONY: help install run demo-data test dev lint bench clean
+.PHONY: help install run demo-data test dev lint bench clean postgres-server
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-10s %s\n", $$1, $$2}'
@@ -45,8 +48,17 @@ demo-data: $(STAMP) ## Generate the demo source files into raw/ (only if raw/ is
 run: install demo-data ## Install, generate the demo data, run the whole pipeline, print a summary
 	$(BIN)/kkb run --demo-key-if-generated
 
-test: install ## Run the test suite
+test: install postgres-server $(DUCKDB_15)/.installed ## Run the test suite
 	$(BIN)/python -m pytest -q
+
+postgres-server: ## Install Debian's PostgreSQL server when missing (tests start their own throwaway cluster)
+	@if ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then echo "PostgreSQL server: present"; else \
+	  echo "PostgreSQL server: installing Debian's postgresql package"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postgresql; fi
+
+$(DUCKDB_15)/.installed: $(STAMP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --target $(DUCKDB_15) duckdb==1.5.0
+	@touch $@
 
 dev: install ## Start the Dagster UI on http://127.0.0.1:3000
 	$(BIN)/dagster dev -h 127.0.0.1 -p 3000 -w workspace.yaml
@@ -61,6 +73,7 @@ lint: install ## ruff (Python), sqlfluff (dbt SQL), mypy (pipelines/)
 	$(BIN)/mypy pipelines
 
 clean: ## Remove generated data, the warehouse and run history (keeps the virtualenv)
-	rm -rf warehouse/kampung_kb.duckdb* warehouse/landing warehouse/quarantine warehouse/reference warehouse/.staging
+	rm -rf warehouse/kampung_kb.duckdb* warehouse/landing warehouse/quarantine warehouse/reference warehouse/.staging \
+	  warehouse/bi warehouse/data_docs
 	find raw -mindepth 1 ! -name README.md -delete
 	find dagster_home -mindepth 1 ! -name dagster.yaml -delete

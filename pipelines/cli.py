@@ -4,6 +4,7 @@ kkb synth   generate realistic demo source files (with a ground truth) into the 
 kkb run     materialise every asset once (the nightly job), in this process, and print a summary
 kkb summary print rows per table, rows quarantined and files rejected, from what is on disk
 kkb bench   measure the generator and a full run on temporary folders; figures to bench/results.json
+kkb bi      the published BI snapshots: list them, roll back to an earlier one
 """
 
 from __future__ import annotations
@@ -158,3 +159,35 @@ def summary() -> None:
     from pipelines.lib.summary import render_summary
 
     click.echo(render_summary(settings(), None))
+
+
+@main.group()
+def bi() -> None:
+    """The published BI snapshots (warehouse/bi/)."""
+
+
+@bi.command("list")
+def bi_list() -> None:
+    """The kept publications, oldest first; the current one is marked."""
+    from pipelines.lib import publish
+
+    bi_dir = settings().bi_dir
+    current = publish.current_publication(bi_dir)
+    kept = publish.publications(bi_dir)
+    if not kept:
+        click.echo(f"no publication in {bi_dir} yet: run the pipeline (make run)")
+    for pub in kept:
+        click.echo(f"{'*' if pub == current else ' '} {pub}")
+
+
+@bi.command()
+@click.option("--to", "to", help="Publication id (from `kkb bi list`); default: the one before the current.")
+def rollback(to: str | None) -> None:
+    """Put an earlier publication back in place for BI tools (the DuckDB file and the Parquet folder)."""
+    from pipelines.lib import publish
+
+    try:
+        done = publish.rollback(settings().bi_dir, to)
+    except publish.PublishError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"BI tools now read publication {done}; the next successful run publishes a new one.")

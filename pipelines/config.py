@@ -48,6 +48,11 @@ class Settings:
         return self.warehouse_dir / "quarantine"
 
     @property
+    def bi_dir(self) -> Path:
+        """What BI tools read (pipelines/lib/publish.py): never the warehouse file itself."""
+        return self.warehouse_dir / "bi"
+
+    @property
     def reference_dir(self) -> Path:
         return self.warehouse_dir / "reference"
 

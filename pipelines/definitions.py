@@ -5,11 +5,12 @@ import dagster as dg
 from pipelines.defs.dbt import dbt_resource, kampung_kb_dbt
 from pipelines.defs.freshness import LANDING_FRESHNESS_CHECKS, freshness_sensor
 from pipelines.defs.ingest import INGEST_ASSETS, MANIFEST_SPEC
+from pipelines.defs.publish import PUBLISH_ASSETS
 from pipelines.defs.reference import wilayah_reference
 from pipelines.defs.schedules import nightly_job, nightly_schedule
 
 defs = dg.Definitions(
-    assets=[wilayah_reference, *INGEST_ASSETS, MANIFEST_SPEC, kampung_kb_dbt],
+    assets=[wilayah_reference, *INGEST_ASSETS, MANIFEST_SPEC, kampung_kb_dbt, *PUBLISH_ASSETS],
     asset_checks=LANDING_FRESHNESS_CHECKS,
     jobs=[nightly_job],
     sensors=[freshness_sensor],

@@ -8,6 +8,8 @@ from pipelines.definitions import defs
 from pipelines.lib.entities import ENTITIES
 
 EXPECTED_KEYS = {
+    "bi/postgres",
+    "bi/snapshot",
     "bridge_intervensi_instansi",
     "bridge_intervensi_sasaran",
     "dim_fungsi_keluarga",

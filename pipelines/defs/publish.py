@@ -1,0 +1,131 @@
+"""Publishing for BI tools: the snapshot (DuckDB file + Parquet) and, when configured, the PostgreSQL schema.
+
+Both run after the dbt build; a failed blocking check or dbt test upstream stops the run before them, so BI tools
+keep the previous snapshot.
+"""
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import dagster as dg
+
+from pipelines.config import settings
+from pipelines.defs.dbt import dbt_project
+from pipelines.lib import pg_serving, publish
+from pipelines.lib.entities import ENTITIES
+
+SNAPSHOT_KEY = dg.AssetKey(["bi", "snapshot"])
+POSTGRES_KEY = dg.AssetKey(["bi", "postgres"])
+
+
+def dbt_descriptions(manifest_path: Path) -> dict[str, tuple[str, dict[str, str]]]:
+    """Model and column descriptions from the dbt manifest (shown by BI tools as table/column comments)."""
+    if not manifest_path.exists():
+        return {}
+    nodes = json.loads(manifest_path.read_text())["nodes"].values()
+    return {
+        n["name"]: (n.get("description", ""), {c: v.get("description", "") for c, v in n.get("columns", {}).items()})
+        for n in nodes
+        if n["resource_type"] in ("model", "seed")
+    }
+
+
+def landed_pseudonyms(landing_dir: Path) -> list[tuple[str, str]]:
+    """(Parquet glob, column) of every pseudonym made at ingestion, for the scan of the snapshot."""
+    out = []
+    for entity in ENTITIES.values():
+        folder = landing_dir / entity.name
+        if not any(folder.rglob("*.parquet")):
+            continue
+        for column in entity.columns:
+            if column.type == "pii" and column.land_as:
+                out.append((str(folder / "**" / "*.parquet"), column.land_as))
+    return out
+
+
+@dg.asset(
+    key=SNAPSHOT_KEY,
+    group_name="publish",
+    deps=[dg.AssetKey(t) for t in publish.BI_TABLES],
+    kinds={"duckdb", "parquet"},
+    description=(
+        "What BI tools read: warehouse/bi/kampung_kb_bi.duckdb and warehouse/bi/parquet/<table>/. Dimensions without "
+        "personal data and the reporting marts with counts below 5 suppressed; scanned for personal data, verified, "
+        "then swapped in atomically (the last few kept for `kkb bi rollback`)."
+    ),
+    check_specs=[
+        dg.AssetCheckSpec("no_personal_data", asset=SNAPSHOT_KEY, description="Scan of every published column."),
+        dg.AssetCheckSpec("small_cells_suppressed", asset=SNAPSHOT_KEY, description="Counts 1-4 and complements."),
+    ],
+)
+def bi_snapshot(context: dg.AssetExecutionContext) -> Iterator:
+    s = settings()
+    pub = publish.publish(
+        s.duckdb_path,
+        s.bi_dir,
+        run_id=context.run.run_id,
+        descriptions=dbt_descriptions(dbt_project.manifest_path),
+        known_pseudonyms=landed_pseudonyms(s.landing_dir),
+    )
+    context.log.info(f"published {pub.id} to {pub.path} ({pub.bytes:,} bytes); Parquet at {pub.parquet_dir}")
+    yield dg.MaterializeResult(
+        metadata={
+            "publication_id": pub.id,
+            "path": dg.MetadataValue.path(str(pub.path)),
+            "parquet": dg.MetadataValue.path(str(pub.parquet_dir)),
+            "bytes": pub.bytes,
+            "storage_version": pub.storage_version,
+            "tables": dg.MetadataValue.md(
+                "| table | rows |\n|---|---|\n" + "\n".join(f"| {t} | {n:,} |" for t, n in pub.tables.items())
+            ),
+            "publications_removed": ", ".join(pub.removed) or "none",
+        }
+    )
+    yield dg.AssetCheckResult(
+        check_name="no_personal_data",
+        passed=True,  # a finding stops the publication before this point
+        metadata={f"{k}_scanned": v for k, v in pub.scan_coverage.items()},
+    )
+    rep = pub.suppression
+    yield dg.AssetCheckResult(
+        check_name="small_cells_suppressed",
+        passed=True,  # the scan refuses any count 1-4 left visible
+        metadata={
+            "cells": rep.cells,
+            "hidden_primary": rep.primary,
+            "hidden_complementary": rep.complementary,
+            "rounds": rep.rounds,
+            "per_table": dg.MetadataValue.json(rep.per_table),
+        },
+    )
+
+
+@dg.asset(
+    key=POSTGRES_KEY,
+    group_name="publish",
+    deps=[SNAPSHOT_KEY],
+    kinds={"postgres"},
+    output_required=False,
+    description=(
+        "The BI snapshot's tables in a PostgreSQL schema (default `bi`) readable by the `bi_reader` role only, "
+        "swapped in one transaction. Off unless KKB_PG_DSN is set."
+    ),
+)
+def bi_postgres(context: dg.AssetExecutionContext) -> Iterator:
+    target = pg_serving.target_from_env()
+    if target is None:
+        context.log.info("PostgreSQL serving tier is off (KKB_PG_DSN is not set); nothing to do")
+        return
+    rows = pg_serving.load(settings().bi_dir / publish.SNAPSHOT_NAME, target)
+    yield dg.MaterializeResult(
+        metadata={
+            "schema": target.schema,
+            "reader_role": target.reader_role,
+            "tables": len(rows),
+            "rows": sum(rows.values()),
+        }
+    )
+
+
+PUBLISH_ASSETS = [bi_snapshot, bi_postgres]
