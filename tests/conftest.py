@@ -19,6 +19,14 @@ TEST_KEY = b"test-key-0123456789abcdef"
 TODAY = dt.date(2026, 11, 22)
 
 
+@pytest.fixture(scope="session")
+def e2e(tmp_path_factory: pytest.TempPathFactory):
+    """The whole pipeline on generated data, run once for the session (tests/e2e_run.py)."""
+    from tests.e2e_run import run_e2e
+
+    yield from run_e2e(tmp_path_factory)
+
+
 @pytest.fixture
 def folders(tmp_path: Path) -> Settings:
     s = Settings(raw_dir=tmp_path / "raw", warehouse_dir=tmp_path / "warehouse")

@@ -11,6 +11,7 @@ import pwd
 import shutil
 import socket
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,13 +43,21 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _run(cmd: list, **kwargs) -> None:
+    done = subprocess.run(cmd, capture_output=True, text=True, **kwargs)
+    if done.returncode:
+        raise RuntimeError(f"{' '.join(map(str, cmd))} failed:\n{done.stdout}\n{done.stderr}")
+
+
 @contextlib.contextmanager
-def throwaway_server(root: Path) -> Iterator[Server]:
+def throwaway_server() -> Iterator[Server]:
+    """A fresh cluster in its own folder under the system temp dir (pytest's folders are private to root, and the
+    server runs as `postgres` when the tests run as root)."""
     run_as = {}
     if os.geteuid() == 0:
         user = pwd.getpwnam("postgres")
         run_as = {"user": user.pw_uid, "group": user.pw_gid}
-    root.mkdir(parents=True, exist_ok=True)
+    root = Path(tempfile.mkdtemp(prefix="kkb-pg-"))
     data, sockets, pwfile = root / "data", root / "sock", root / "pw"
     sockets.mkdir()
     pwfile.write_text(SUPERUSER_PASSWORD + "\n")
@@ -56,17 +65,17 @@ def throwaway_server(root: Path) -> Iterator[Server]:
         for p in (root, sockets, pwfile):
             os.chown(p, run_as["user"], run_as["group"])
     binaries = bin_dir()
-    subprocess.run(
+    _run(
         [binaries / "initdb", "-D", data, "-U", "postgres", "--auth=scram-sha-256", f"--pwfile={pwfile}",
          "--no-sync", "--encoding=UTF8", "--locale=C.UTF-8"],
-        check=True, capture_output=True, **run_as,
+        **run_as,
     )  # fmt: skip
     port = _free_port()
     log = root / "server.log"
-    subprocess.run(
+    _run(
         [binaries / "pg_ctl", "-D", data, "-l", log, "-w", "-t", "60", "start",
          "-o", f"-h 127.0.0.1 -p {port} -k {sockets} -c fsync=off"],
-        check=True, capture_output=True, **run_as,
+        **run_as,
     )  # fmt: skip
     try:
         yield Server(port, f"postgresql://postgres:{SUPERUSER_PASSWORD}@127.0.0.1:{port}/postgres")

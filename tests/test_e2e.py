@@ -6,7 +6,6 @@ Reduced scale (5 % of the province's families, three months) keeps it near a min
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 
@@ -16,44 +15,12 @@ import pytest
 from pipelines.config import Settings
 from pipelines.lib import manifest as mf
 from pipelines.lib.entities import ENTITIES
-from pipelines.synth import synthesize
-
-MONTHS = [(2024, 1), (2024, 2), (2024, 3)]
-
-
-def run_nightly():
-    from pipelines.definitions import defs
-
-    return defs.resolve_job_def("nightly").execute_in_process(raise_on_error=False)
+from tests.e2e_run import MONTHS, query, table_counts
 
 
 @pytest.fixture(scope="module")
-def pipeline_run(tmp_path_factory: pytest.TempPathFactory):
-    root = tmp_path_factory.mktemp("e2e")
-    settings = Settings(raw_dir=root / "raw", warehouse_dir=root / "warehouse")
-    synthesize(settings.raw_dir, provinsi="19", months=MONTHS, seed=11, scale=0.05)
-    truth = json.loads((settings.raw_dir / "ground_truth.json").read_text())
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("KKB_RAW_DIR", str(settings.raw_dir))
-        mp.setenv("KKB_WAREHOUSE_DIR", str(settings.warehouse_dir))
-        mp.setenv("KKB_PII_KEY", "e2e-test-key-0123456789")
-        first = run_nightly()
-        snapshot = table_counts(settings)
-        second = run_nightly()
-    return settings, truth, first, second, snapshot
-
-
-def query(settings: Settings, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(settings.duckdb_path), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
-
-
-def table_counts(settings: Settings) -> dict[str, int]:
-    tables = [r[0] for r in query(settings, "select table_name from information_schema.tables order by 1")]
-    return {t: query(settings, f'select count(*) from "{t}"')[0][0] for t in tables}
+def pipeline_run(e2e):
+    return e2e.settings, e2e.truth, e2e.first, e2e.second, e2e.snapshot
 
 
 def parquet_rows(folder: Path) -> int:
