@@ -56,6 +56,9 @@ def render_summary(settings: Settings, seconds: float | None) -> str:
         lines += [f"{t:<40}{n:>14,}" for t, n in wh]
     lines.append(f"warehouse: {settings.duckdb_path}")
     lines.append(f"quarantine: {settings.quarantine_dir}/<entity>/ (Parquet, with the failed rules per row)")
+    snapshot = settings.bi_dir / "kampung_kb_bi.duckdb"
+    if snapshot.exists():
+        lines.append(f"for BI tools: {snapshot} and {settings.bi_dir / 'parquet'}/<table>/ (see README)")
     if seconds is not None:
         lines.append(f"time taken: {seconds:.1f} s")
     return "\n".join(lines)
