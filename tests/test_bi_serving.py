@@ -237,3 +237,27 @@ def test_postgres_tier_serves_the_snapshot_to_bi_reader_only(e2e: E2E):
     with psycopg.connect(e2e.pg.dsn("postgres", SUPERUSER_PASSWORD, "kampung_kb"), autocommit=True) as admin:
         schemas = {r[0] for r in admin.execute("select nspname from pg_namespace where nspname like 'bi%'")}
         assert schemas == {"bi"}
+
+
+def test_a_snapshot_that_fails_the_scan_is_not_published_and_rollback_restores_the_previous(e2e: E2E, tmp_path):
+    import shutil
+
+    warehouse = tmp_path / "kampung_kb.duckdb"
+    shutil.copyfile(e2e.settings.duckdb_path, warehouse)
+    bi_dir = tmp_path / "bi"
+    first = publish.publish(warehouse, bi_dir)
+    second = publish.publish(warehouse, bi_dir)
+    con = duckdb.connect(str(warehouse))
+    con.execute("update dim_posyandu set nama_posyandu = '1901014506870003' where posyandu_key = "
+                "(select min(posyandu_key) from dim_posyandu)")  # fmt: skip
+    con.close()
+    with pytest.raises(publish.PublishError, match="dim_posyandu.nama_posyandu: 16-digit"):
+        publish.publish(warehouse, bi_dir)
+    assert published_id(bi_dir / publish.SNAPSHOT_NAME) == second.id
+    assert publish.publications(bi_dir) == [first.id, second.id]
+    assert not list((bi_dir / "history").glob(".*"))  # no half-written file left behind
+    assert publish.rollback(bi_dir) == first.id
+    assert published_id(bi_dir / publish.SNAPSHOT_NAME) == first.id
+    assert publish.current_publication(bi_dir) == first.id
+    with pytest.raises(publish.PublishError, match="no publication older"):
+        publish.rollback(bi_dir)

@@ -104,3 +104,13 @@ def test_every_landing_asset_has_a_freshness_check_and_its_sensor():
         checks = {k.name for k in graph.asset_check_keys if k.asset_key == dg.AssetKey(["landing", name])}
         assert any("freshness" in c for c in checks), (name, checks)
     assert any("freshness" in s.name for s in defs.sensors or [])
+
+
+def test_the_bi_snapshot_is_published_after_every_source_and_model_it_reads():
+    graph = defs.resolve_asset_graph()
+    upstream = graph.get(dg.AssetKey(["bi", "snapshot"])).parent_keys
+    assert {dg.AssetKey(t) for t in ("rpt_desa_bulanan", "rpt_kampung_kb_bulanan", "dim_wilayah")} <= upstream
+    # every ingestion asset (each with a blocking check) is upstream, through the dbt models
+    ancestors = graph.upstream_key_iterator(dg.AssetKey(["bi", "snapshot"]))
+    assert {dg.AssetKey(["landing", name]) for name in ENTITIES} <= set(ancestors)
+    assert dg.AssetKey(["bi", "snapshot"]) in graph.get(dg.AssetKey(["bi", "postgres"])).parent_keys

@@ -47,7 +47,8 @@ def landed_pseudonyms(landing_dir: Path) -> list[tuple[str, str]]:
 @dg.asset(
     key=SNAPSHOT_KEY,
     group_name="publish",
-    deps=[dg.AssetKey(t) for t in publish.BI_TABLES],
+    # the tables it reads, and every ingestion asset: a failed blocking check anywhere stops the publication
+    deps=[*(dg.AssetKey(t) for t in publish.BI_TABLES), *(dg.AssetKey(["landing", e]) for e in ENTITIES)],
     kinds={"duckdb", "parquet"},
     description=(
         "What BI tools read: warehouse/bi/kampung_kb_bi.duckdb and warehouse/bi/parquet/<table>/. Dimensions without "
