@@ -87,19 +87,24 @@ def scan(
 
 
 def _known_pseudonyms(con, schema, text_columns, sources: list[tuple[str, str]]) -> list[Finding]:
-    """Every distinct published text value, matched once against every pseudonym in the landing zone."""
+    """Published text values equal to a pseudonym in the landing zone. The small side (distinct published values)
+    is the hash table; the landing Parquet (up to hundreds of millions of pseudonyms) only streams past it."""
     if not sources or not text_columns:
         return []
     published = " union all ".join(
         f'select distinct \'{t}\' as tbl, \'{c}\' as col, "{c}" as v from "{schema}"."{t}" where "{c}" is not null'
         for t, c in text_columns
     )
+    con.execute(f"create or replace temp table _published_text as {published}")
     landed = " union all ".join(
-        f"select cast({col} as varchar) as v from read_parquet({glob!r})" for glob, col in sources
+        f"select cast({col} as varchar) as v from read_parquet({glob!r}) "
+        f"where cast({col} as varchar) in (select v from _published_text)"
+        for glob, col in sources
     )
     rows = con.execute(
-        f"select tbl, col, count(*) from ({published}) as p where v in (select v from ({landed})) group by all"
+        f"select tbl, col, count(*) from _published_text where v in (select distinct v from ({landed})) group by all"
     ).fetchall()
+    con.execute("drop table _published_text")
     return [Finding(t, c, "value equal to a pseudonym in the landing zone", n) for t, c, n in rows]
 
 
