@@ -136,9 +136,7 @@ def raw_personal_values(raw_dir: Path) -> dict[str, set[str]]:
 def test_no_personal_data_in_any_published_table_or_column(e2e: E2E):
     con = duckdb.connect(str(snapshot(e2e)), read_only=True)
     try:
-        from pipelines.defs.publish import landed_pseudonyms
-
-        findings, coverage = pii_scan.scan(con, "main", landed_pseudonyms(e2e.settings.landing_dir))
+        findings, coverage = pii_scan.scan(con, "main", publish.landed_pseudonyms(e2e.settings.landing_dir))
         assert findings == []
         assert coverage["tables"] == len(publish.BI_TABLES) + 1
         personal = raw_personal_values(e2e.settings.raw_dir)

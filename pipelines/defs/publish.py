@@ -31,19 +31,6 @@ def dbt_descriptions(manifest_path: Path) -> dict[str, tuple[str, dict[str, str]
     }
 
 
-def landed_pseudonyms(landing_dir: Path) -> list[tuple[str, str]]:
-    """(Parquet glob, column) of every pseudonym made at ingestion, for the scan of the snapshot."""
-    out = []
-    for entity in ENTITIES.values():
-        folder = landing_dir / entity.name
-        if not any(folder.rglob("*.parquet")):
-            continue
-        for column in entity.columns:
-            if column.type == "pii" and column.land_as:
-                out.append((str(folder / "**" / "*.parquet"), column.land_as))
-    return out
-
-
 @dg.asset(
     key=SNAPSHOT_KEY,
     group_name="publish",
@@ -67,7 +54,7 @@ def bi_snapshot(context: dg.AssetExecutionContext) -> Iterator:
         s.bi_dir,
         run_id=context.run.run_id,
         descriptions=dbt_descriptions(dbt_project.manifest_path),
-        known_pseudonyms=landed_pseudonyms(s.landing_dir),
+        known_pseudonyms=publish.landed_pseudonyms(s.landing_dir),
     )
     context.log.info(f"published {pub.id} to {pub.path} ({pub.bytes:,} bytes); Parquet at {pub.parquet_dir}")
     yield dg.MaterializeResult(

@@ -25,6 +25,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines.lib import disclosure, pii_scan
+from pipelines.lib.entities import ENTITIES
 from pipelines.lib.sql import scalar
 
 SNAPSHOT_NAME = "kampung_kb_bi.duckdb"
@@ -65,6 +66,19 @@ class Publication:
     storage_version: str
     bytes: int
     removed: list[str] = field(default_factory=list)
+
+
+def landed_pseudonyms(landing_dir: Path) -> list[tuple[str, str]]:
+    """(Parquet glob, column) of every pseudonym made at ingestion, for the scan of the snapshot."""
+    out = []
+    for entity in ENTITIES.values():
+        folder = landing_dir / entity.name
+        if not any(folder.rglob("*.parquet")):
+            continue
+        for column in entity.columns:
+            if column.type == "pii" and column.land_as:
+                out.append((str(folder / "**" / "*.parquet"), column.land_as))
+    return out
 
 
 def publication_id(now: datetime | None = None) -> str:
