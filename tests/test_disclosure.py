@@ -187,3 +187,9 @@ def test_the_scan_finds_identifiers_pseudonyms_and_personal_columns(tmp_path):
     con.execute("insert into clean values ('pseudonym-of-a-family', 'x', 0, null)")
     findings, _ = pii_scan.scan(con, "main", known_pseudonyms=[(str(landed), "keluarga_id")])
     assert [(f.table, f.column) for f in findings if "pseudonym in the landing" in f.rule] == [("clean", "kode_desa")]
+
+
+def test_each_level_adds_up_into_the_level_before_it():
+    for parent, child in zip(disclosure.HIERARCHY, disclosure.HIERARCHY[1:], strict=False):
+        assert child.parent_key == parent.key, (child.table, parent.table)
+    assert disclosure.HIERARCHY[0].parent_key is None
