@@ -5,6 +5,7 @@ import dagster as dg
 from pipelines.defs.dbt import dbt_resource, kampung_kb_dbt
 from pipelines.defs.freshness import LANDING_FRESHNESS_CHECKS, freshness_sensor
 from pipelines.defs.ingest import INGEST_ASSETS, MANIFEST_SPEC
+from pipelines.defs.operations import alert_on_run_failure
 from pipelines.defs.publish import PUBLISH_ASSETS
 from pipelines.defs.reference import wilayah_reference
 from pipelines.defs.schedules import nightly_job, nightly_schedule
@@ -13,7 +14,7 @@ defs = dg.Definitions(
     assets=[wilayah_reference, *INGEST_ASSETS, MANIFEST_SPEC, kampung_kb_dbt, *PUBLISH_ASSETS],
     asset_checks=LANDING_FRESHNESS_CHECKS,
     jobs=[nightly_job],
-    sensors=[freshness_sensor],
+    sensors=[freshness_sensor, alert_on_run_failure],
     schedules=[nightly_schedule],
     resources={"dbt": dbt_resource()},
     # One process: saves 5-8 s per run against the multiprocess executor, and the DuckDB warehouse has one writer.

@@ -15,6 +15,8 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 
 from pipelines.config import DBT_PROJECT_DIR, settings
+from pipelines.defs.operations import WAREHOUSE_POOL, permanent, retry_policy
+from pipelines.lib.alerts import is_transient
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 dbt_project.prepare_if_dev()
@@ -39,11 +41,25 @@ class KampungKbTranslator(DagsterDbtTranslator):
     manifest=dbt_project.manifest_path,
     project=dbt_project,
     dagster_dbt_translator=KampungKbTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)),
+    pool=WAREHOUSE_POOL,
 )
 def kampung_kb_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     os.environ.update(settings().dbt_env())
-    yield from dbt.cli(["build"], context=context).stream()
+    invocation = dbt.cli(["build"], context=context, raise_on_error=False)
+    yield from invocation.stream()
     prune_run_targets(dbt_project.project_dir / "target")
+    if not invocation.is_successful():
+        error = str(invocation.get_error() or "dbt build failed")
+        log = invocation.target_path / "dbt.log"
+        detail = log.read_text(errors="replace")[-20000:] if log.exists() else ""
+        if is_transient(error + detail):
+            policy = retry_policy()
+            raise dg.RetryRequested(
+                max_retries=policy.max_retries,
+                seconds_to_wait=(policy.delay or 0) * 2**context.retry_number,
+            ) from None
+        # a failing dbt test or model: retrying gives the same answer; the models after it were skipped
+        raise permanent(f"{error}\nFix the model or the data, then re-run; BI tools keep the previous snapshot.")
 
 
 def prune_run_targets(target_dir: Path, keep: int = 5) -> None:

@@ -5,7 +5,8 @@ from typing import Any
 
 import dagster as dg
 
-from pipelines.config import pii_key, settings
+from pipelines.config import ConfigError, pii_key, settings
+from pipelines.defs.operations import WAREHOUSE_POOL, permanent, retry_policy
 from pipelines.lib.entities import ENTITIES, Entity
 from pipelines.lib.ingest import IngestReport, ingest_entity
 
@@ -95,9 +96,15 @@ def build_ingest_asset(entity: Entity) -> dg.AssetsDefinition:
             )
         ],
         tags={"source": entity.group},
+        pool=WAREHOUSE_POOL,
+        retry_policy=retry_policy(),
     )
     def _ingest(context: dg.AssetExecutionContext):
-        report = ingest_entity(entity, settings(), pii_key())
+        try:
+            key = pii_key()
+        except ConfigError as exc:
+            raise permanent(str(exc)) from exc
+        report = ingest_entity(entity, settings(), key)
         context.log.info(
             f"{entity.name}: {report.rows_landed} landed, {report.rows_quarantined} quarantined, "
             f"{len(report.files_with('duplicate'))} duplicate and {len(report.files_with('rejected'))} rejected files"

@@ -12,6 +12,7 @@ import dagster as dg
 
 from pipelines.config import settings
 from pipelines.defs.dbt import dbt_project
+from pipelines.defs.operations import WAREHOUSE_POOL, permanent, retry_policy
 from pipelines.lib import pg_serving, publish
 from pipelines.lib.entities import ENTITIES
 
@@ -46,16 +47,21 @@ def dbt_descriptions(manifest_path: Path) -> dict[str, tuple[str, dict[str, str]
         dg.AssetCheckSpec("no_personal_data", asset=SNAPSHOT_KEY, description="Scan of every published column."),
         dg.AssetCheckSpec("small_cells_suppressed", asset=SNAPSHOT_KEY, description="Counts 1-4 and complements."),
     ],
+    pool=WAREHOUSE_POOL,
+    retry_policy=retry_policy(),
 )
 def bi_snapshot(context: dg.AssetExecutionContext) -> Iterator:
     s = settings()
-    pub = publish.publish(
-        s.duckdb_path,
-        s.bi_dir,
-        run_id=context.run.run_id,
-        descriptions=dbt_descriptions(dbt_project.manifest_path),
-        known_pseudonyms=publish.landed_pseudonyms(s.landing_dir),
-    )
+    try:
+        pub = publish.publish(
+            s.duckdb_path,
+            s.bi_dir,
+            run_id=context.run.run_id,
+            descriptions=dbt_descriptions(dbt_project.manifest_path),
+            known_pseudonyms=publish.landed_pseudonyms(s.landing_dir),
+        )
+    except publish.PublishError as exc:
+        raise permanent(f"{exc}. BI tools keep the previous snapshot.") from exc
     context.log.info(f"published {pub.id} to {pub.path} ({pub.bytes:,} bytes); Parquet at {pub.parquet_dir}")
     yield dg.MaterializeResult(
         metadata={
@@ -95,6 +101,7 @@ def bi_snapshot(context: dg.AssetExecutionContext) -> Iterator:
     deps=[SNAPSHOT_KEY],
     kinds={"postgres"},
     output_required=False,
+    retry_policy=retry_policy(),
     description=(
         "The BI snapshot's tables in a PostgreSQL schema (default `bi`) readable by the `bi_reader` role only, "
         "swapped in one transaction. Off unless KKB_PG_DSN is set."

