@@ -106,9 +106,15 @@ def run(demo_key_if_generated: bool) -> None:
                 "KKB_PII_KEY is not set and raw/ is not the generated demo data: set KKB_PII_KEY to a secret."
             )
 
+    from pipelines.defs.operations import process_tags, recover_dead_runs
+
     started = time.perf_counter()
     instance = dg.DagsterInstance.get()
-    result = defs.resolve_job_def("nightly").execute_in_process(instance=instance, raise_on_error=False)
+    for run_id in recover_dead_runs(instance):
+        click.echo(f"run {run_id} had died mid-way (its process is gone): marked failed, warehouse slot freed")
+    result = defs.resolve_job_def("nightly").execute_in_process(
+        instance=instance, raise_on_error=False, tags=process_tags()
+    )
     elapsed = time.perf_counter() - started
     from pipelines.lib.summary import render_summary
 

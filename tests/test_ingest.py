@@ -16,9 +16,10 @@ from pipelines.lib.entities import KKBPK_BULANAN, PK_KELUARGA
 from pipelines.lib.ingest import ingest_entity
 from pipelines.lib.pii import hmac_hex
 from tests.conftest import TEST_KEY, TODAY
-from tests.kkbpk_files import csv_row, write_csv, write_xlsx
+from tests.kkbpk_files import HEADER, csv_row, write_csv, write_xlsx
 
 FOLDER = "kampung_kb/laporan_bulanan"
+HEADER_WITH_NOTE = [*HEADER, "Catatan Tambahan"]
 
 
 def ingest(folders, entity=KKBPK_BULANAN):
@@ -176,3 +177,33 @@ def test_run_refuses_without_a_key(monkeypatch, missing_key):
         pii_key()
     monkeypatch.setenv("KKB_DEMO", "1")
     assert pii_key() == b"kampung-kb-demo-key-not-for-real-data"
+
+
+def test_a_new_unknown_column_keeps_the_file_and_warns(folders):
+    from pipelines.defs.ingest import check_result
+
+    header = [*HEADER_WITH_NOTE]
+    write_csv(folders.raw_dir / FOLDER / "baru.csv", [[*csv_row(1), "catatan kader"]], header=header)
+    report = ingest(folders)
+    assert report.rows_landed == 1 and report.files[0].status == "loaded"
+    assert report.files[0].unknown_columns == "Catatan Tambahan"
+    result = check_result(KKBPK_BULANAN, report)
+    assert not result.passed and result.severity.value == "WARN"
+    assert "Catatan Tambahan" in result.description
+    # the values of an unknown column are not landed (it may hold personal data); the raw file keeps them
+    assert "Catatan Tambahan" not in landed(folders).columns
+
+
+def test_a_missing_required_column_rejects_the_file_and_the_check_says_so(folders):
+    from pipelines.defs.ingest import check_result
+
+    header = [h for h in HEADER if h != "jml_pus"]
+    row = [v for h, v in zip(HEADER, csv_row(1), strict=True) if h != "jml_pus"]
+    write_csv(folders.raw_dir / FOLDER / "kurang.csv", [row], header=header)
+    write_csv(folders.raw_dir / FOLDER / "baik.csv", [csv_row(2)])
+    report = ingest(folders)
+    by_path = {f.path.rsplit("/", 1)[-1]: f for f in report.files}
+    assert by_path["kurang.csv"].status == "rejected" and "jml_pus" in by_path["kurang.csv"].reason
+    assert by_path["baik.csv"].status == "loaded" and report.rows_landed == 1  # the run goes on with the rest
+    result = check_result(KKBPK_BULANAN, report)
+    assert not result.passed and result.metadata["files_rejected"].value == 1

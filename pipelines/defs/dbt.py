@@ -16,6 +16,7 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 
 from pipelines.config import DBT_PROJECT_DIR, settings
 from pipelines.defs.operations import WAREHOUSE_POOL, permanent, retry_policy
+from pipelines.lib import faults
 from pipelines.lib.alerts import is_transient
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
@@ -46,7 +47,9 @@ class KampungKbTranslator(DagsterDbtTranslator):
 def kampung_kb_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     os.environ.update(settings().dbt_env())
     invocation = dbt.cli(["build"], context=context, raise_on_error=False)
-    yield from invocation.stream()
+    for events, event in enumerate(invocation.stream(), start=1):
+        yield event
+        faults.reached(f"dbt:after_events:{events}")
     prune_run_targets(dbt_project.project_dir / "target")
     if not invocation.is_successful():
         error = str(invocation.get_error() or "dbt build failed")

@@ -8,14 +8,20 @@
 - A run that fails appends an alert to KKB_ALERT_LOG (default warehouse/alerts.jsonl): failing step, reason, run id.
 """
 
+import contextlib
 import os
+import socket
+from collections.abc import Iterator
+from pathlib import Path
 
 import dagster as dg
 
 from pipelines.config import settings
 from pipelines.lib import alerts
+from pipelines.lib.storage import preflight, storage_problem
 
 WAREHOUSE_POOL = "kampung_kb_warehouse"
+PID_TAG, HOST_TAG = "kkb/pid", "kkb/host"
 
 
 def retry_policy() -> dg.RetryPolicy:
@@ -37,6 +43,19 @@ def _root_cause(error) -> str:
     while getattr(error, "cause", None) is not None:
         error = error.cause
     return error.message.strip()
+
+
+@contextlib.contextmanager
+def storage_guard(warehouse_dir: Path) -> Iterator[None]:
+    """Check the warehouse folder before writing; a full disk or a read-only folder fails at once, in plain words."""
+    try:
+        preflight(warehouse_dir)
+        yield
+    except OSError as exc:
+        problem = storage_problem(exc, warehouse_dir)
+        if problem is None:
+            raise  # anything else may be passing (a share blinking): the retry policy tries again
+        raise permanent(problem) from exc
 
 
 @dg.run_failure_sensor(
@@ -61,3 +80,37 @@ def alert_on_run_failure(context: dg.RunFailureSensorContext) -> None:
     path = alerts.alert_log_path(settings().warehouse_dir)
     alerts.append(path, alert)
     context.log.info(f"alert for run {run.run_id} written to {path}")
+
+
+def process_tags() -> dict[str, str]:
+    """Tags that let a later `kkb run` recognise this run if its process dies without a word."""
+    return {PID_TAG: str(os.getpid()), HOST_TAG: socket.gethostname()}
+
+
+def _alive(pid: int) -> bool:
+    cmdline = Path(f"/proc/{pid}/cmdline")
+    try:
+        return b"kkb" in cmdline.read_bytes() or b"dagster" in cmdline.read_bytes()
+    except OSError:
+        return False
+
+
+def recover_dead_runs(instance: dg.DagsterInstance) -> list[str]:
+    """Runs of `kkb run` on this host whose process died (killed, power cut) while they held the warehouse pool.
+
+    Without this, the pool slot they claimed stays taken and every later run waits for it forever. Each such run is
+    marked failed (the alert sensor reports it) and its slots are freed. Runs launched by `dagster dev` / the daemon
+    are left to Dagster's own run monitoring (dagster_home/dagster.yaml).
+    """
+    recovered = []
+    active = [dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.CANCELING]
+    for run in instance.get_runs(filters=dg.RunsFilter(statuses=active)):
+        pid, host = run.tags.get(PID_TAG), run.tags.get(HOST_TAG)
+        if pid is None or host != socket.gethostname() or int(pid) == os.getpid() or _alive(int(pid)):
+            continue
+        instance.report_run_failed(
+            run, message=f"the process running it (pid {pid}) died; its warehouse slot was freed"
+        )
+        instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
+        recovered.append(run.run_id)
+    return recovered

@@ -3,7 +3,7 @@
 import dagster as dg
 
 from pipelines.config import settings
-from pipelines.defs.operations import WAREHOUSE_POOL, retry_policy
+from pipelines.defs.operations import WAREHOUSE_POOL, retry_policy, storage_guard
 from pipelines.lib import wilayah
 
 WILAYAH_KEY = dg.AssetKey(["reference", "wilayah"])
@@ -19,8 +19,10 @@ WILAYAH_KEY = dg.AssetKey(["reference", "wilayah"])
     retry_policy=retry_policy(),
 )
 def wilayah_reference() -> dg.MaterializeResult:
-    path = settings().reference_dir / "wilayah.parquet"
-    rows = wilayah.write_reference(path)
+    s = settings()
+    path = s.reference_dir / "wilayah.parquet"
+    with storage_guard(s.warehouse_dir):
+        rows = wilayah.write_reference(path)
     return dg.MaterializeResult(
         metadata={"dagster/row_count": rows, "path": dg.MetadataValue.path(str(path)), "decree": wilayah.DECREE}
     )

@@ -20,7 +20,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from pipelines.config import Settings
-from pipelines.lib import datadocs
+from pipelines.lib import datadocs, faults
 from pipelines.lib import manifest as mf
 from pipelines.lib.coerce import coerce
 from pipelines.lib.entities import Entity
@@ -307,6 +307,7 @@ def ingest_entity(
     if report.files:
         batch.landed.move_to(settings.landing_dir / entity.name / batch_id)
         batch.quarantined.move_to(settings.quarantine_dir / entity.name / batch_id)
+        faults.reached(f"ingest:after_move:{entity.name}")
         mf.write_manifest(settings, entity.name, batch_id, report.files)
         report.data_docs = _write_docs(settings, entity, batch_id, batch.docs)
     else:

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.lib import disclosure, pii_scan
+from pipelines.lib import disclosure, faults, pii_scan
 from pipelines.lib.entities import ENTITIES
 from pipelines.lib.sql import scalar
 
@@ -99,11 +99,14 @@ def publish(
         raise PublishError(f"no warehouse at {warehouse}: run the pipeline first (make run)")
     history = bi_dir / "history"
     history.mkdir(parents=True, exist_ok=True)
+    for stale in history.glob(".*.tmp.duckdb*"):  # left by a publication that was killed half-way
+        stale.unlink()
     pub_id = publication_id()
     tmp = history / f".{pub_id}.tmp.duckdb"
     try:
         tables, report, coverage = _build(warehouse, tmp, pub_id, run_id, descriptions or {}, known_pseudonyms)
         storage = _verify(tmp, tables)
+        faults.reached("publish:after_build")
         kept = history / f"kampung_kb_bi-{pub_id}.duckdb"
         os.replace(tmp, kept)
         _fsync_dir(history)
