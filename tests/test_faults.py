@@ -19,6 +19,7 @@ import pytest
 from pipelines.config import REPO_ROOT
 from pipelines.lib import publish
 from pipelines.synth import synthesize
+from tests.kkbpk_files import csv_row, write_csv
 
 KKB = str(Path(sys.executable).with_name("kkb"))
 # columns that record when or in which batch something was processed, not what it is
@@ -147,3 +148,47 @@ def test_killed_mid_ingest_mid_dbt_and_mid_publish_then_rerun_equals_an_uninterr
         got = duckdb.sql(f"select count(*) from read_parquet('{warehouse / where}/*/*/*.parquet')").fetchone()
         want = duckdb.sql(f"select count(*) from read_parquet('{uninterrupted / where}/*/*/*.parquet')").fetchone()
         assert got == want, where
+
+
+def rpt_rows(warehouse: Path, table: str) -> dict[tuple, tuple]:
+    con = duckdb.connect(str(warehouse / "kampung_kb.duckdb"), read_only=True)
+    try:
+        rel = con.sql(f"select * from {table}")
+        key = (
+            0
+            if table == "rpt_kampung_kb_bulanan"
+            else rel.columns.index("kode_desa" if "desa" in table else rel.columns[0])
+        )
+        periode = rel.columns.index("periode_key")
+        return {(r[key], r[periode]): r for r in rel.fetchall()}
+    finally:
+        con.close()
+
+
+@pytest.mark.slow
+def test_a_late_corrected_report_for_an_old_month_changes_only_that_month(tmp_path, uninterrupted):
+    root = tmp_path
+    for part in ("raw", "warehouse", "dagster_home"):
+        shutil.copytree(uninterrupted.parent / part, root / part, symlinks=True)
+    con = duckdb.connect(str(root / "warehouse" / "kampung_kb.duckdb"), read_only=True)
+    kkb_id, kode_desa = con.execute(
+        "select kampung_kb_id, kode_desa from fct_kkbpk_bulanan where periode_key = 202401 and jml_pus <> 29 "
+        "order by 1 limit 1"
+    ).fetchone()
+    con.close()
+    before = {t: rpt_rows(root / "warehouse", t) for t in ("rpt_desa_bulanan", "rpt_kabupaten_bulanan")}
+    # in March, the Kampung KB sends a corrected January report (29 PUS = 7 users + 2 + 20 non-users: every rule
+    # passes)
+    write_csv(
+        root / "raw" / "kampung_kb" / "laporan_bulanan" / "portal" / "koreksi_202401_terlambat.csv",
+        [csv_row(kkb_id, kode=kode_desa, tanggal="15/03/2024", bulan=1, jml_pus=29, non_kb_iat=20)],
+    )
+    done = kkb_run(root)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    after = {t: rpt_rows(root / "warehouse", t) for t in before}
+    for table, rows in after.items():
+        changed = {k for k in rows if rows[k] != before[table].get(k)}
+        assert changed, table
+        assert {periode for _, periode in changed} == {202401}, (table, changed)  # no other month moved
+    desa = after["rpt_desa_bulanan"]
+    assert {k for k in desa if desa[k] != before["rpt_desa_bulanan"][k]} == {(kode_desa, 202401)}
