@@ -23,7 +23,7 @@ from tests.kkbpk_files import csv_row, write_csv
 
 KKB = str(Path(sys.executable).with_name("kkb"))
 # columns that record when or in which batch something was processed, not what it is
-VOLATILE = {"_batch", "_ingested_at", "first_seen_at", "batch", "_loaded_at", "valid_from_loaded"}
+VOLATILE = {"_batch", "_ingested_at", "first_seen_at", "batch"}
 
 
 def split_drops(source: Path, first: Path, second: Path) -> None:

@@ -109,3 +109,16 @@ def test_a_disk_that_fills_up_mid_ingest_commits_nothing(small_disk, monkeypatch
     assert "MiB free" not in message  # a real ENOSPC while writing, not the check before
     assert raw_hashes(s) == before
     assert mf.read_manifest(s, "posyandu") == []  # no manifest: the batch does not exist for dbt or a re-run
+
+
+def test_only_problems_of_the_warehouse_folder_are_called_storage_problems(tmp_path):
+    import errno
+
+    from pipelines.lib.storage import storage_problem
+
+    warehouse = tmp_path / "warehouse"
+    inside = PermissionError(errno.EACCES, "Permission denied", str(warehouse / "landing" / "x.parquet"))
+    raw = PermissionError(errno.EACCES, "Permission denied", str(tmp_path / "raw" / "laporan.csv"))
+    assert "not writable" in storage_problem(inside, warehouse)
+    assert storage_problem(raw, warehouse) is None  # an unreadable raw file is not the warehouse's fault
+    assert "disk is full" in storage_problem(OSError(errno.ENOSPC, "No space left on device"), warehouse)

@@ -36,6 +36,15 @@ def storage_problem(exc: OSError, warehouse_dir: Path) -> str | None:
     )
     if exc.errno in FULL:
         return f"The warehouse disk is full ({warehouse_dir}: {exc.strerror or exc}). {tail}"
-    if exc.errno in NOT_WRITABLE or isinstance(exc, PermissionError):
-        return f"The warehouse folder is not writable ({warehouse_dir}: {exc.strerror or exc}). {tail}"
-    return None
+    if (exc.errno in NOT_WRITABLE or isinstance(exc, PermissionError)) and _inside(exc.filename, warehouse_dir):
+        return f"The warehouse folder is not writable ({exc.filename}: {exc.strerror or exc}). {tail}"
+    return None  # e.g. a raw file that cannot be read: not a storage problem of the warehouse
+
+
+def _inside(filename: object, folder: Path) -> bool:
+    if not filename:
+        return False
+    try:
+        return Path(str(filename)).resolve().is_relative_to(folder.resolve())
+    except OSError:
+        return False
