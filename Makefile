@@ -60,8 +60,12 @@ $(DUCKDB_15)/.installed: $(STAMP)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --target $(DUCKDB_15) duckdb==1.5.0
 	@touch $@
 
-dev: install ## Start the Dagster UI on http://127.0.0.1:3000
-	$(BIN)/dagster dev -h 127.0.0.1 -p 3000 -w workspace.yaml
+# dbt on PATH: under `dagster dev`, dagster-dbt re-parses the project with the `dbt` it finds on PATH
+dev: install ## Start the Dagster UI and daemon (schedules, sensors) on http://127.0.0.1:3000
+	@if [ -z "$$KKB_PII_KEY" ] && [ -f raw/ground_truth.json ]; then \
+	  echo "KKB_PII_KEY is not set and raw/ holds the generated demo data: runs use the PUBLIC demo key"; \
+	  export KKB_DEMO=1; fi; \
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/dagster dev -h 127.0.0.1 -p 3000 -w workspace.yaml
 
 bench: install ## Measure generator throughput, run time and peak memory (full size); writes bench/results.json
 	$(BIN)/kkb bench --out bench/results.json
