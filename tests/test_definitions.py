@@ -114,3 +114,24 @@ def test_the_bi_snapshot_is_published_after_every_source_and_model_it_reads():
     ancestors = graph.upstream_key_iterator(dg.AssetKey(["bi", "snapshot"]))
     assert {dg.AssetKey(["landing", name]) for name in ENTITIES} <= set(ancestors)
     assert dg.AssetKey(["bi", "snapshot"]) in graph.get(dg.AssetKey(["bi", "postgres"])).parent_keys
+
+
+def test_the_code_location_loads_as_make_dev_starts_it():
+    """Under `dagster dev`, dagster-dbt re-parses the project with the `dbt` on PATH; `make dev` puts the
+    virtualenv's bin first. Without it the code location failed to load (found 2026-11-29)."""
+    import os
+    import re
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from pipelines.config import REPO_ROOT
+
+    recipe = (REPO_ROOT / "Makefile").read_text()
+    assert re.search(r'PATH="\$\(CURDIR\)/\$\(BIN\):\$\$PATH" \$\(BIN\)/dagster dev', recipe)
+    env = {**os.environ, "DAGSTER_IS_DEV_CLI": "1", "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin"}
+    env.pop("VIRTUAL_ENV", None)
+    done = subprocess.run(
+        [sys.executable, "-c", "import pipelines.definitions"], env=env, cwd=REPO_ROOT, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
