@@ -19,6 +19,7 @@ import pytest
 from pipelines.config import REPO_ROOT
 from pipelines.lib import publish
 from pipelines.synth import synthesize
+from tests.e2e_run import published_id
 from tests.kkbpk_files import csv_row, write_csv
 
 KKB = str(Path(sys.executable).with_name("kkb"))
@@ -75,11 +76,7 @@ def fingerprint(warehouse: Path) -> dict[str, tuple[int, int]]:
 
 
 def snapshot_id(warehouse: Path) -> str:
-    con = duckdb.connect(str(warehouse / "bi" / publish.SNAPSHOT_NAME), read_only=True)
-    try:
-        return con.execute("select publikasi_id from _publikasi").fetchone()[0]
-    finally:
-        con.close()
+    return published_id(warehouse / "bi" / publish.SNAPSHOT_NAME)
 
 
 def bi_fingerprint(warehouse: Path) -> dict:

@@ -132,7 +132,7 @@ def publish(
 def _build(warehouse, tmp, pub_id, run_id, descriptions, known_pseudonyms):
     con = duckdb.connect(str(tmp))
     try:
-        con.execute(f"attach {_quote(str(warehouse))} as wh (read_only)")
+        con.execute(f"attach {_literal(str(warehouse))} as wh (read_only)")
         missing = [t for t in BI_TABLES if not _exists(con, "wh", t)]
         if missing:
             raise PublishError(f"the warehouse lacks {', '.join(missing)}: the dbt build did not finish")
@@ -187,7 +187,13 @@ def _describe(con: duckdb.DuckDBPyConnection, descriptions: Mapping[str, tuple[s
 
 
 def _quote(text: str) -> str:
-    return "'" + " ".join(text.split()).replace("'", "''") + "'"
+    """A description as a SQL string literal, on one line."""
+    return _literal(" ".join(text.split()))
+
+
+def _literal(text: str) -> str:
+    """Any text (a path) as a SQL string literal, unchanged."""
+    return "'" + text.replace("'", "''") + "'"
 
 
 def _write_meta(con, pub_id, run_id, tables, report) -> None:
@@ -253,7 +259,7 @@ def _export_parquet(snapshot: Path, bi_dir: Path, pub_id: str, tables: Iterable[
     try:
         for table in [*tables, META_TABLE]:
             (target / table).mkdir()
-            con.execute(f"copy main.{table} to '{target / table / (table + '.parquet')}' (format parquet)")
+            con.execute(f"copy main.{table} to {_literal(str(target / table / (table + '.parquet')))} (format parquet)")
     finally:
         con.close()
     _fsync_dir(target)
