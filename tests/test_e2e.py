@@ -177,3 +177,15 @@ def test_a_second_run_duplicates_nothing(pipeline_run):
     t = truth["entities"]["kkbpk_bulanan"]
     assert parquet_rows(settings.landing_dir / "kkbpk_bulanan") == t["rows_valid_expected"]
     assert len(mf.read_manifest(settings, "kkbpk_bulanan")) == t["files_written"]
+
+
+def test_cadence_checks_list_every_kabupaten_overdue_against_today(pipeline_run):
+    """The generated data ends in March 2024: today every kabupaten of Bangka Belitung is overdue."""
+    _, _, _, second, _ = pipeline_run
+    evaluations = {
+        e.asset_key.path[-1]: e for e in second.get_asset_check_evaluations() if e.check_name == "cadence_per_kabupaten"
+    }
+    assert set(evaluations) == {"kkbpk_bulanan", "skdn", "pk_keluarga"}
+    for entity, e in evaluations.items():
+        assert not e.passed and e.severity.value == "WARN", entity
+        assert e.metadata["kabupaten_watched"].value == 7 == e.metadata["kabupaten_overdue"].value, entity
