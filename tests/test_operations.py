@@ -38,7 +38,7 @@ def test_a_locked_warehouse_is_retried_with_backoff_until_the_lock_is_gone(tmp_p
     assert "retry in 2.0 seconds" in retries[0]  # then 4, 8 ... (exponential)
 
 
-def test_a_failed_dbt_test_is_not_retried(tmp_path, monkeypatch):
+def test_a_failing_dbt_model_is_not_retried(tmp_path, monkeypatch):
     """A failing model or test gives the same answer on a retry: the step fails at once, with what to do."""
     warehouse = tmp_path / "warehouse"
     warehouse.mkdir()

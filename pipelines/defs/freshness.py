@@ -29,6 +29,9 @@ freshness_sensor = dg.build_sensor_for_freshness_checks(
 )
 
 
+JAKARTA = dt.timezone(dt.timedelta(hours=7))
+
+
 def build_cadence_check(c: cadence.Cadence) -> dg.AssetChecksDefinition:
     @dg.asset_check(
         asset=dg.AssetKey(["landing", c.entity]),
@@ -57,5 +60,4 @@ def build_cadence_check(c: cadence.Cadence) -> dg.AssetChecksDefinition:
     return _check
 
 
-JAKARTA = dt.timezone(dt.timedelta(hours=7))
 CADENCE_CHECKS = [build_cadence_check(c) for c in cadence.CADENCES.values()]

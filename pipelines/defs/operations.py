@@ -90,9 +90,10 @@ def process_tags() -> dict[str, str]:
 def _alive(pid: int) -> bool:
     cmdline = Path(f"/proc/{pid}/cmdline")
     try:
-        return b"kkb" in cmdline.read_bytes() or b"dagster" in cmdline.read_bytes()
+        text = cmdline.read_bytes()
     except OSError:
         return False
+    return b"kkb" in text or b"dagster" in text
 
 
 def recover_dead_runs(instance: dg.DagsterInstance) -> list[str]:

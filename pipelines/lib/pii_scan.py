@@ -5,8 +5,8 @@ It looks at every table and every column, by name and by value:
   the pseudonymised family / person / child keys);
 - values shaped like a NIK or No. KK (16 digits, as text or as a number) or like a pseudonym (64 hex characters,
   what HMAC-SHA256 gives);
-- values equal to a known pseudonym, when the caller passes where the pseudonyms are (the landing Parquet);
-- a count of persons from 1 to 4 left visible in a reporting mart (the suppression must have hidden it).
+- values equal to a known pseudonym, when the caller passes where the pseudonyms are (the landing Parquet).
+Visible small counts are disclosure.audit's to find (publish runs both).
 
 A finding names the table, the column and the rule, never the value itself (the scan's own report must be safe).
 """
@@ -17,7 +17,6 @@ from dataclasses import dataclass
 
 import duckdb
 
-from pipelines.lib.disclosure import HIERARCHY, PERSON_COUNTS, THRESHOLD
 from pipelines.lib.sql import one, scalar
 
 FORBIDDEN_COLUMN = re.compile(
@@ -82,7 +81,6 @@ def scan(
         coverage["values"] += scalar(con.execute(f"select count({c}) from {q}"))
     text_columns = [(t, c) for t, c, d in columns if d in TEXT_TYPES]
     findings += _known_pseudonyms(con, schema, text_columns, list(known_pseudonyms))
-    findings += _visible_small_counts(con, schema, {(t, c) for t, c, _ in columns})
     return findings, coverage
 
 
@@ -106,19 +104,3 @@ def _known_pseudonyms(con, schema, text_columns, sources: list[tuple[str, str]])
     ).fetchall()
     con.execute("drop table _published_text")
     return [Finding(t, c, "value equal to a pseudonym in the landing zone", n) for t, c, n in rows]
-
-
-def _visible_small_counts(con: duckdb.DuckDBPyConnection, schema: str, present: set[tuple[str, str]]) -> list[Finding]:
-    out = []
-    for level in HIERARCHY:
-        for column in PERSON_COUNTS:
-            if (level.table, column) not in present:
-                continue
-            n = scalar(
-                con.execute(
-                    f'select count(*) from "{schema}"."{level.table}" where "{column}" between 1 and {THRESHOLD - 1}'
-                )
-            )
-            if n:
-                out.append(Finding(level.table, column, f"count of persons below {THRESHOLD} left visible", n))
-    return out
