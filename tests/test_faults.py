@@ -142,8 +142,12 @@ def test_killed_mid_ingest_mid_dbt_and_mid_publish_then_rerun_equals_an_uninterr
     assert bi_fingerprint(warehouse) == bi_fingerprint(uninterrupted)
     # every raw row is still accounted for: nothing from the killed batch was committed twice or lost
     for where in ("landing", "quarantine"):
-        got = duckdb.sql(f"select count(*) from read_parquet('{warehouse / where}/*/*/*.parquet')").fetchone()
-        want = duckdb.sql(f"select count(*) from read_parquet('{uninterrupted / where}/*/*/*.parquet')").fetchone()
+        got = duckdb.sql(
+            f"select count(*) from read_parquet('{warehouse / where}/**/*.parquet', union_by_name=true)"
+        ).fetchone()
+        want = duckdb.sql(
+            f"select count(*) from read_parquet('{uninterrupted / where}/**/*.parquet', union_by_name=true)"
+        ).fetchone()
         assert got == want, where
 
 

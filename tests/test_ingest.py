@@ -27,11 +27,11 @@ def ingest(folders, entity=KKBPK_BULANAN):
 
 
 def landed(folders, entity="kkbpk_bulanan"):
-    return duckdb.sql(f"select * from read_parquet('{folders.landing_dir}/{entity}/*/*.parquet') order by _file, _row")
+    return duckdb.sql(f"select * from read_parquet('{folders.landing_dir}/{entity}/**/*.parquet') order by _file, _row")
 
 
 def quarantined(folders, entity="kkbpk_bulanan"):
-    q = f"select * from read_parquet('{folders.quarantine_dir}/{entity}/*/*.parquet') order by _file, _row"
+    q = f"select * from read_parquet('{folders.quarantine_dir}/{entity}/**/*.parquet') order by _file, _row"
     return duckdb.sql(q).fetchall()
 
 

@@ -23,12 +23,12 @@ def ingest(folders, name: str, entity=None):
 
 
 def landed(folders, name: str) -> list[dict]:
-    rel = duckdb.sql(f"select * from read_parquet('{folders.landing_dir}/{name}/*/*.parquet') order by _file, _row")
+    rel = duckdb.sql(f"select * from read_parquet('{folders.landing_dir}/{name}/**/*.parquet') order by _file, _row")
     return [dict(zip(rel.columns, r, strict=True)) for r in rel.fetchall()]
 
 
 def quarantined(folders, name: str) -> list[dict]:
-    path = f"{folders.quarantine_dir}/{name}/*/*.parquet"
+    path = f"{folders.quarantine_dir}/{name}/**/*.parquet"
     rel = duckdb.sql(f"select _row, failed_rules, record from read_parquet('{path}') order by _file, _row")
     return [dict(zip(rel.columns, r, strict=True)) for r in rel.fetchall()]
 

@@ -35,6 +35,19 @@ class Column:
 
 
 @dataclass(frozen=True)
+class Period:
+    """Which reporting period a row belongs to: a month or a year, read from typed columns (pipelines/lib/periods.py).
+
+    Rows are landed in one folder per period, so one month (or PK round) can be rebuilt from raw alone."""
+
+    unit: str  # "month" | "year"
+    columns: tuple[str, ...]  # (tahun, bulan) or (a date column,) for months; (tahun,) for years
+
+
+MONTH_OF_REPORT = Period("month", ("tahun", "bulan"))
+
+
+@dataclass(frozen=True)
 class Entity:
     name: str  # landing table and Dagster asset name
     folder: str  # folder under the raw dir where providers drop files
@@ -47,6 +60,8 @@ class Entity:
     key: tuple[str, ...] = ()
     # suite parameter -> (entity, column): values of this frame's column that exist in that entity's landing
     lookups: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # the reporting period of a row (None: a register with no period; landed as one folder per batch)
+    period: Period | None = None
 
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)
@@ -106,6 +121,7 @@ KKBPK_COUNTS = (
 
 KKBPK_BULANAN = Entity(
     name="kkbpk_bulanan",
+    period=MONTH_OF_REPORT,
     key=("kampung_kb_id", "tahun", "bulan"),
     folder="kampung_kb/laporan_bulanan",
     description="Monthly KKBPK report of a Kampung KB (Pokja workbook or portal CSV export), one row per submission.",
@@ -124,6 +140,7 @@ KKBPK_BULANAN = Entity(
 
 PK_KELUARGA = Entity(
     name="pk_keluarga",
+    period=Period("year", ("tahun_pendataan",)),
     key=("keluarga_id", "tahun_pendataan"),
     folder="bkkbn/pk_keluarga",
     description="Pendataan Keluarga family register: one row per family per PK round (pseudonymised).",
@@ -157,6 +174,7 @@ PK_KELUARGA = Entity(
 
 PROFIL_KAMPUNG_KB = Entity(
     name="profil_kampung_kb",
+    period=MONTH_OF_REPORT,
     key=("kampung_kb_id", "tahun", "bulan"),
     folder="kampung_kb/profil",
     description="Kampung KB register and profile (portal export, yearly card and updates): one row per version.",
@@ -195,6 +213,7 @@ PROFIL_KAMPUNG_KB = Entity(
 
 INTERVENSI = Entity(
     name="intervensi",
+    period=Period("month", ("tanggal",)),
     key=("intervensi_id",),
     folder="kampung_kb/intervensi",
     description="Activity posts of Kampung KB (portal API, JSON lines): one row per event, partners as lists.",
@@ -217,6 +236,7 @@ INTERVENSI = Entity(
 
 POSYANDU = Entity(
     name="posyandu",
+    period=Period("year", ("tahun",)),
     key=("kode_posyandu", "tahun"),
     folder="posyandu/master",
     description="Posyandu master list: one row per posyandu and year.",
@@ -236,6 +256,7 @@ POSYANDU = Entity(
 
 SKDN = Entity(
     name="skdn",
+    period=MONTH_OF_REPORT,
     key=("kode_posyandu", "tahun", "bulan"),
     folder="posyandu/skdn",
     description="Monthly SKDN recap of a posyandu (S, K, D, N, BGM, stunting, pregnant women).",
@@ -254,6 +275,7 @@ SKDN = Entity(
 
 EPPGBM = Entity(
     name="eppgbm",
+    period=Period("month", ("tanggal_ukur",)),
     key=("nik_anak_hash", "tanggal_ukur"),
     folder="posyandu/eppgbm",
     description="e-PPGBM child measurements (pseudonymised; age in months instead of the birth date).",
@@ -307,6 +329,7 @@ PK_ANGGOTA = Entity(
 
 POKTAN = Entity(
     name="poktan",
+    period=MONTH_OF_REPORT,
     key=("kelompok_id", "tahun", "bulan"),
     folder="bkkbn/poktan",
     description="SIGA poktan register (BKB, BKR, BKL, UPPKA, PIK-R): one row per group and month.",

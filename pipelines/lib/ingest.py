@@ -32,6 +32,7 @@ from pipelines.lib.landing import (
     quarantine_records,
     to_landing,
 )
+from pipelines.lib.periods import period_keys
 from pipelines.lib.readers import RejectedFile, read_chunks
 from pipelines.lib.validate import parameters, validate_frame
 
@@ -48,6 +49,7 @@ class IngestReport:
     seconds: float = 0.0
     data_docs: Path | None = None  # index.html of this batch's Great Expectations Data Docs
     rows_superseded_total: int | None = None  # landed rows (all batches) replaced by a later version of their key
+    periods: set[str] = field(default_factory=set)  # the periods (months, PK years) this batch brought rows for
 
     def _sum(self, attr: str, status: str | None = None) -> int:
         return sum(getattr(f, attr) for f in self.files if status is None or f.status == status)
@@ -76,7 +78,7 @@ class IngestReport:
         return self.rows_quarantined / self.rows_read if self.rows_read else 0.0
 
 
-def _write_docs(settings: Settings, entity: Entity, batch_id: str, docs: list) -> Path | None:
+def write_docs(settings: Settings, entity: Entity, batch_id: str, docs: list) -> Path | None:
     folder = datadocs.docs_dir(settings.warehouse_dir, entity.name, batch_id)
     pages = []
     for n, (result, label) in enumerate(docs, start=1):
@@ -118,11 +120,25 @@ def landed_values(settings: Settings, entity: str, column: str) -> set:
         con.close()
 
 
-class _Batch:
+class Batch:
     """Buffers typed rows of small files and validates/writes them in row batches."""
 
-    def __init__(self, entity: Entity, settings: Settings, batch: str, now: dt.datetime, key: bytes, today: dt.date):
+    def __init__(
+        self,
+        entity: Entity,
+        settings: Settings,
+        batch: str,
+        now: dt.datetime,
+        key: bytes,
+        today: dt.date,
+        origin: dict[str, tuple[str, dt.datetime]] | None = None,
+        only_periods: set[str] | None = None,
+    ):
+        """`origin` (rebuilds): file path -> (batch, time) it was first ingested in, kept as the rows' lineage so a
+        rebuilt row is the row a first load would have made. `only_periods`: keep only rows of these periods."""
         self.entity, self.batch, self.now, self.key, self.today = entity, batch, now, key, today
+        self.origin, self.only_periods = origin, only_periods
+        self.file_periods: dict[str, set[str]] = {}
         staging = settings.warehouse_dir / ".staging" / entity.name / batch
         self.landed = PartWriter(staging / "landing", landing_schema(entity))
         self.quarantined = PartWriter(staging / "quarantine", QUARANTINE_SCHEMA)
@@ -156,14 +172,26 @@ class _Batch:
         typed, errors = coerce(raw, self.entity, self.today)
         self._validate_and_write(raw.assign(_file=rec.path), typed, errors, {rec.path: rec}, tag=rec.path)
 
+    def periods_of(self, path: str) -> str | None:
+        found = self.file_periods.get(path)
+        return ", ".join(sorted(found)) if found else None
+
     def discard(self, rec: mf.FileRecord) -> None:
+        self.file_periods.pop(rec.path, None)
         self.landed.discard(rec.path)
         self.quarantined.discard(rec.path)
         rec.rows_read = rec.rows_landed = rec.rows_quarantined = 0
 
     def _validate_and_write(self, raw, typed, type_errors, recs: dict[str, mf.FileRecord], tag: str) -> None:
+        periods = period_keys(typed, self.entity.period) if self.entity.period else None
+        if periods is not None and self.only_periods is not None:
+            keep = periods.isin(self.only_periods)
+            raw, typed, type_errors, periods = raw[keep], typed[keep], type_errors[keep], periods[keep]
         if typed.empty:
             return
+        if periods is not None:
+            for path, found in pd.DataFrame({"f": raw["_file"], "p": periods}).dropna().groupby("f")["p"]:
+                self.file_periods.setdefault(str(path), set()).update(found)
         results: list = []
         failures = validate_frame(typed, self.entity.suite, parameters(typed, self.today, self.lookups), results)
         self.docs.append((results[0], f"{len(typed):,} rows of {', '.join(sorted(recs))[:300]}"))
@@ -181,15 +209,15 @@ class _Batch:
             "_file": files,
             "_file_sha256": shas,
             "_row": raw["_row"],
-            "_batch": self.batch,
-            "_ingested_at": self.now,
+            "_batch": files.map({p: o[0] for p, o in self.origin.items()}) if self.origin else self.batch,
+            "_ingested_at": files.map({p: o[1] for p, o in self.origin.items()}) if self.origin else self.now,
         }
         good = ~bad
         if good.any():
             land = to_landing(typed.loc[good], self.entity, self.key)
             for k, v in lineage.items():
                 land[k] = v[good] if isinstance(v, pd.Series) else v
-            self.landed.write(land, tag)
+            self.landed.write(land, tag, None if periods is None else periods[good])
         if bad.any():
             reasons = failures[bad]
             self.rule_counts.update(
@@ -200,7 +228,43 @@ class _Batch:
             q["failed_rules"] = [sorted({r.split(":")[0] for r in rs}) for rs in reasons]
             q["reasons"] = ["; ".join(rs) for rs in reasons]
             q["record"] = quarantine_records(raw.loc[bad], self.entity, self.key)
-            self.quarantined.write(q, tag)
+            self.quarantined.write(q, tag, None if periods is None else periods[bad])
+
+
+def read_file(batch: Batch, path: Path, rec: mf.FileRecord) -> None:
+    """Read one raw file into the batch: small files are buffered, a large one validated chunk by chunk. A file
+    that turns out unreadable (even part-way) is marked rejected with the reason and none of its rows are kept."""
+    entity = batch.entity
+    try:
+        info, chunks = read_chunks(path, entity)
+        rec.format, rec.encoding, rec.delimiter, rec.header_row = (
+            info.format,
+            info.encoding,
+            info.delimiter,
+            info.header_row,
+        )
+        first = next(chunks, None)
+        second = next(chunks, None) if first is not None else None
+        if second is None:
+            batch.add_small(first if first is not None else pd.DataFrame(), rec)
+        else:
+            for chunk in (first, second):
+                batch.add_chunk_of_large(chunk, rec)
+            for chunk in chunks:
+                batch.add_chunk_of_large(chunk, rec)
+        rec.unknown_columns = ", ".join(info.unknown_columns) or None
+        rec.aliased_headers = ", ".join(info.aliased_headers) or None
+        if info.unknown_columns:
+            log.warning(
+                "%s: columns not in the %s spec were ignored: %s",
+                rec.path,
+                entity.name,
+                ", ".join(info.unknown_columns),
+            )
+    except RejectedFile as exc:
+        batch.discard(rec)
+        rec.status, rec.reason = "rejected", str(exc)
+        log.error("rejected %s: %s", rec.path, exc)
 
 
 def _classify(entity: Entity, settings: Settings, batch: str, now: dt.datetime, report: IngestReport):
@@ -266,39 +330,13 @@ def ingest_entity(
     ensure_schema_file(settings.manifest_dir, mf.MANIFEST_SCHEMA)
 
     to_read, new_by_sha, first_by_sha = _classify(entity, settings, batch_id, now, report)
-    batch = _Batch(entity, settings, batch_id, now, key, today)
+    batch = Batch(entity, settings, batch_id, now, key, today)
     for path, rec in tqdm(to_read, desc=f"ingest {entity.name}", unit="file", disable=not progress):
-        try:
-            info, chunks = read_chunks(path, entity)
-            rec.format, rec.encoding, rec.delimiter, rec.header_row = (
-                info.format,
-                info.encoding,
-                info.delimiter,
-                info.header_row,
-            )
-            first = next(chunks, None)
-            second = next(chunks, None) if first is not None else None
-            if second is None:
-                batch.add_small(first if first is not None else pd.DataFrame(), rec)
-            else:
-                for chunk in (first, second):
-                    batch.add_chunk_of_large(chunk, rec)
-                for chunk in chunks:
-                    batch.add_chunk_of_large(chunk, rec)
-            rec.unknown_columns = ", ".join(info.unknown_columns) or None
-            rec.aliased_headers = ", ".join(info.aliased_headers) or None
-            if info.unknown_columns:
-                log.warning(
-                    "%s: columns not in the %s spec were ignored: %s",
-                    rec.path,
-                    entity.name,
-                    ", ".join(info.unknown_columns),
-                )
-        except RejectedFile as exc:
-            batch.discard(rec)
-            rec.status, rec.reason = "rejected", str(exc)
-            log.error("rejected %s: %s", rec.path, exc)
+        read_file(batch, path, rec)
     batch.flush()
+    for rec in report.files:
+        rec.periods = batch.periods_of(rec.path)
+    report.periods = set().union(*batch.file_periods.values())
     for rec in report.files:  # a duplicate has the rows of the file it copies
         if rec.status == "duplicate":
             original = new_by_sha.get(rec.sha256)
@@ -309,7 +347,7 @@ def ingest_entity(
         batch.quarantined.move_to(settings.quarantine_dir / entity.name / batch_id)
         faults.reached(f"ingest:after_move:{entity.name}")
         mf.write_manifest(settings, entity.name, batch_id, report.files)
-        report.data_docs = _write_docs(settings, entity, batch_id, batch.docs)
+        report.data_docs = write_docs(settings, entity, batch_id, batch.docs)
     else:
         report.batch = None
     mf.sweep_uncommitted(settings, entity.name)  # the empty staging folder

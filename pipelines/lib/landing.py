@@ -1,6 +1,8 @@
-"""Write validated rows as Parquet: landed rows under landing/<entity>/<batch>/, failing rows under
-quarantine/<entity>/<batch>/, each a few part files. Parts are written to a staging folder first and moved into
-place only when the batch commits (see manifest.py), so a crash never leaves half a batch visible."""
+"""Write validated rows as Parquet: landed rows under landing/<entity>/<batch>/<period>/, failing rows under
+quarantine/<entity>/<batch>/<period>/, each a few part files (<period> is bulan-2024-03, tahun-2024 or
+tanpa-periode, see periods.py; an entity without a period has its parts directly in the batch folder). Parts are
+written to a staging folder first and moved into place only when the batch commits (see manifest.py), so a crash
+never leaves half a batch visible."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipelines.lib.entities import Entity
+from pipelines.lib.periods import folder_name
 from pipelines.lib.pii import pseudonymise
 
 _ARROW = {
@@ -90,11 +93,20 @@ class PartWriter:
         self.schema = schema
         self.parts: dict[Path, str] = {}
 
-    def write(self, frame: pd.DataFrame, tag: str) -> None:
+    def write(self, frame: pd.DataFrame, tag: str, periods: pd.Series | None = None) -> None:
+        """Write `frame` as part files; with `periods` (a key per row), one part per period in its folder."""
         if frame.empty:
             return
-        self.folder.mkdir(parents=True, exist_ok=True)
-        path = self.folder / f"part-{len(self.parts):05d}.parquet"
+        if periods is None:
+            self._write_part(self.folder, frame, tag)
+            return
+        folders = periods.reindex(frame.index).map(folder_name, na_action=None)
+        for name, rows in frame.groupby(folders, sort=True):
+            self._write_part(self.folder / str(name), rows, tag)
+
+    def _write_part(self, folder: Path, frame: pd.DataFrame, tag: str) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"part-{len(self.parts):05d}.parquet"
         table = pa.Table.from_pandas(frame, schema=self.schema, preserve_index=False)
         pq.write_table(table, path, compression="zstd")
         self.parts[path] = tag

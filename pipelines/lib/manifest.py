@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import os
 import secrets
 import shutil
@@ -22,6 +23,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipelines.config import Settings
+from pipelines.lib.periods import folder_name
 
 SKIP_PREFIXES = (".", "~$", "_")  # hidden files, Excel lock files, our own markers
 SKIP_SUFFIXES = (".tmp", ".part", ".crdownload")
@@ -48,6 +50,7 @@ class FileRecord:
     header_row: int | None = None
     unknown_columns: str | None = None
     aliased_headers: str | None = None
+    periods: str | None = None  # the periods of its rows ("2024-02, 2024-03"); rebuilding a period reads these files
 
 
 MANIFEST_SCHEMA = pa.schema(
@@ -57,7 +60,7 @@ MANIFEST_SCHEMA = pa.schema(
         ("status", pa.string()), ("reason", pa.string()), ("duplicate_of", pa.string()),
         ("rows_read", pa.int64()), ("rows_landed", pa.int64()), ("rows_quarantined", pa.int64()),
         ("format", pa.string()), ("encoding", pa.string()), ("delimiter", pa.string()), ("header_row", pa.int64()),
-        ("unknown_columns", pa.string()), ("aliased_headers", pa.string()),
+        ("unknown_columns", pa.string()), ("aliased_headers", pa.string()), ("periods", pa.string()),
     ]
 )  # fmt: skip
 
@@ -121,13 +124,62 @@ def write_manifest(settings: Settings, entity: str, batch: str, records: list[Fi
 
 
 def committed_batches(settings: Settings, entity: str) -> set[str]:
-    return {p.name[len(entity) + 2 : -len(".parquet")] for p in settings.manifest_dir.glob(f"{entity}__*.parquet")}
+    """Ingest batches (a manifest file) and period rebuilds (a rebuild record) that committed."""
+    files = {p.name[len(entity) + 2 : -len(".parquet")] for p in settings.manifest_dir.glob(f"{entity}__*.parquet")}
+    return files | {r["batch"] for r in read_rebuilds(settings, entity)}
+
+
+# A period rebuild (pipelines/lib/rebuild.py) writes the period's rows afresh in a batch folder of its own and commits
+# with a record landing/_rebuilds/<entity>__<batch>.json. The record is also the instruction to delete that period's
+# folders from every older batch: done right after the commit, and again (idempotently) before every later batch, so
+# a run killed in between finishes the job next time.
+
+
+def rebuilds_dir(settings: Settings) -> Path:
+    return settings.landing_dir / "_rebuilds"
+
+
+def write_rebuild(settings: Settings, entity: str, record: dict) -> Path:
+    path = rebuilds_dir(settings) / f"{entity}__{record['batch']}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(record, indent=1, default=str), encoding="utf-8")
+    with open(tmp, "rb") as fh:
+        os.fsync(fh.fileno())
+    tmp.replace(path)
+    return path
+
+
+def read_rebuilds(settings: Settings, entity: str) -> list[dict]:
+    """The committed rebuild records of an entity, oldest first."""
+    files = sorted(rebuilds_dir(settings).glob(f"{entity}__*.json"))
+    return [json.loads(p.read_text(encoding="utf-8")) for p in files]
+
+
+def apply_rebuilds(settings: Settings, entity: str) -> list[Path]:
+    """Delete the period folders that a committed rebuild replaced (those of older batches). Idempotent."""
+    removed = []
+    for record in read_rebuilds(settings, entity):
+        names = [folder_name(p) for p in record["periods"]]
+        for root in (settings.landing_dir / entity, settings.quarantine_dir / entity):
+            if not root.is_dir():
+                continue
+            for batch in root.iterdir():
+                if batch.name.startswith("_") or not batch.is_dir() or batch.name >= record["batch"]:
+                    continue
+                for name in names:
+                    if (batch / name).is_dir():
+                        shutil.rmtree(batch / name)
+                        removed.append(batch / name)
+                if not any(batch.iterdir()):
+                    batch.rmdir()  # every period of it was rebuilt elsewhere; its manifest file stays
+    return removed
 
 
 def sweep_uncommitted(settings: Settings, entity: str) -> list[Path]:
     """Remove landing/quarantine batch folders that no manifest commits (an interrupted run), and staging."""
     keep = committed_batches(settings, entity)
-    removed = []
+    removed = apply_rebuilds(settings, entity)
     for root in (settings.landing_dir / entity, settings.quarantine_dir / entity):
         if not root.is_dir():
             continue
