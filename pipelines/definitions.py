@@ -8,12 +8,11 @@ from pipelines.defs.ingest import INGEST_ASSETS, MANIFEST_SPEC
 from pipelines.defs.operations import alert_on_run_failure
 from pipelines.defs.publish import PUBLISH_ASSETS
 from pipelines.defs.reference import wilayah_reference
-from pipelines.defs.schedules import nightly_job, nightly_schedule, raw_files_sensor
+from pipelines.defs.schedules import nightly_schedule, raw_files_sensor
 
 defs = dg.Definitions(
     assets=[wilayah_reference, *INGEST_ASSETS, MANIFEST_SPEC, kampung_kb_dbt, *PUBLISH_ASSETS],
     asset_checks=[*LANDING_FRESHNESS_CHECKS, *CADENCE_CHECKS],
-    jobs=[nightly_job],
     sensors=[freshness_sensor, alert_on_run_failure, raw_files_sensor],
     schedules=[nightly_schedule],
     resources={"dbt": dbt_resource()},

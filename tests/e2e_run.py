@@ -27,8 +27,9 @@ MONTHS = [(2024, 1), (2024, 2), (2024, 3)]
 
 def run_nightly():
     from pipelines.definitions import defs
+    from pipelines.defs.schedules import NIGHTLY_TAGS, nightly_job_def
 
-    return defs.resolve_job_def("nightly").execute_in_process(raise_on_error=False)
+    return nightly_job_def(defs).execute_in_process(raise_on_error=False, tags=NIGHTLY_TAGS)
 
 
 def query(settings: Settings, sql: str) -> list[tuple]:

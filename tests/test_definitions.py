@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import dagster as dg
 
 from pipelines.definitions import defs
+from pipelines.defs.partitions import MONTHLY, YEARLY
+from pipelines.defs.schedules import NIGHTLY_JOB, nightly_job_def
 from pipelines.lib.entities import ENTITIES
 
 EXPECTED_KEYS = {
@@ -95,7 +99,7 @@ def test_nightly_schedule_runs_at_one_in_jakarta():
     schedule = defs.resolve_schedule_def("nightly_0100_wib")
     assert schedule.cron_schedule == "0 1 * * *"
     assert schedule.execution_timezone == "Asia/Jakarta"
-    assert schedule.job_name == "nightly"
+    assert schedule.job_name == NIGHTLY_JOB
 
 
 def test_every_landing_asset_has_a_freshness_check_and_its_sensor():
@@ -135,3 +139,26 @@ def test_the_code_location_loads_as_make_dev_starts_it():
         [sys.executable, "-c", "import pipelines.definitions"], env=env, cwd=REPO_ROOT, capture_output=True, text=True
     )
     assert done.returncode == 0, done.stderr[-3000:]
+
+
+def test_monthly_sources_are_partitioned_by_month_and_the_pk_round_by_year():
+    graph = defs.resolve_asset_graph()
+
+    def partitions(name: str):
+        return graph.get(dg.AssetKey(["landing", name])).partitions_def
+
+    for name in ("kkbpk_bulanan", "profil_kampung_kb", "intervensi", "skdn", "eppgbm", "poktan"):
+        assert partitions(name) == MONTHLY, name
+    assert partitions("pk_keluarga") == YEARLY and partitions("posyandu") == YEARLY
+    assert partitions("pk_anggota") is None  # a member row carries no year (see README limits)
+    now = dt.datetime(2026, 11, 29, 10, tzinfo=dt.UTC)
+    assert MONTHLY.get_first_partition_key() == "2016-01"
+    assert MONTHLY.get_partition_keys(current_time=now)[-1] == "2026-10"  # November's reports are not due yet
+    assert YEARLY.get_partition_keys(current_time=now)[-3:] == ["2024", "2025", "2026"]  # this year's round too
+
+
+def test_the_nightly_schedule_and_the_raw_folder_sensor_run_every_asset_unpartitioned():
+    job = nightly_job_def(defs)
+    assert defs.resolve_sensor_def("raw_files_arrived").job_name == job.name == NIGHTLY_JOB
+    assert job.partitions_def is None
+    assert set(job.asset_layer.asset_graph.get_all_asset_keys()) == set(defs.resolve_asset_graph().get_all_asset_keys())

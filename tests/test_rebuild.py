@@ -154,3 +154,78 @@ def test_rebuild_refuses_batches_from_before_period_folders_and_bad_keys(folders
         rebuild(folders, ["2024"])
     with pytest.raises(RebuildRefused, match="register without a period"):
         rebuild(folders, ["2024"], ENTITIES["pk_anggota"])
+
+
+def test_in_dagster_the_nightly_marks_its_months_and_a_partition_run_rebuilds_them(folders, monkeypatch):
+    import dagster as dg
+
+    from pipelines.definitions import defs
+
+    monkeypatch.setenv("KKB_RAW_DIR", str(folders.raw_dir))
+    monkeypatch.setenv("KKB_WAREHOUSE_DIR", str(folders.warehouse_dir))
+    monkeypatch.setenv("KKB_PII_KEY", TEST_KEY.decode())
+    monkeypatch.setenv("KKB_RETRY_DELAY_S", "0")
+    monkeypatch.setenv("KKB_MAX_BAD_ROW_SHARE", "0.5")  # one bad row of three warns, not blocks
+    write_csv(folders.raw_dir / FOLDER / "jan.csv", [csv_row(1), csv_row(2, jml_pus=10)])
+    write_csv(folders.raw_dir / FOLDER / "feb.csv", [csv_row(1, bulan=2)])
+    key = dg.AssetKey(["landing", "kkbpk_bulanan"])
+    instance = dg.DagsterInstance.ephemeral()
+
+    def materialize(**kwargs):
+        return dg.materialize(
+            [defs.resolve_assets_def(key)], selection=[key], instance=instance, raise_on_error=False, **kwargs
+        )
+
+    nightly = materialize()
+    assert nightly.success
+    assert {e.partition for e in nightly.get_asset_materialization_events()} == {None, "2024-01", "2024-02"}
+    landed = rows(folders, "landing")
+
+    both = {"dagster/asset_partition_range_start": "2024-01", "dagster/asset_partition_range_end": "2024-02"}
+    rebuilt = materialize(tags=both)
+    assert rebuilt.success
+    events = rebuilt.get_asset_materialization_events()
+    assert sorted(e.partition for e in events) == ["2024-01", "2024-02"]
+    meta = events[0].materialization.metadata
+    assert (meta["rebuild_files_read"].value, meta["rebuild_rows_landed"].value) == (2, 2)
+    assert meta["rebuild_rows_quarantined"].value == 1
+    assert rows(folders, "landing") == landed
+    [check] = rebuilt.get_asset_check_evaluations()
+    assert check.metadata["rows_checked"].value == 3 and check.metadata["rows_failed"].value == 1
+    assert instance.get_materialized_partitions(key) == {"2024-01", "2024-02"}
+
+    (folders.raw_dir / FOLDER / "jan.csv").unlink()
+    refused = materialize(partition_key="2024-01")
+    assert not refused.success
+    [failure] = [e for e in refused.all_events if e.event_type_value == "STEP_FAILURE"]
+    assert "jan.csv is gone" in failure.step_failure_data.error.message
+    assert not [e for e in refused.all_events if e.event_type_value == "STEP_UP_FOR_RETRY"]  # a retry cannot help
+    assert rows(folders, "landing") == landed
+
+
+def test_kkb_rebuild_on_the_command_line(folders, monkeypatch, tmp_path):
+    from click.testing import CliRunner
+
+    from pipelines.cli import main
+
+    for name, value in {
+        "KKB_RAW_DIR": str(folders.raw_dir),
+        "KKB_WAREHOUSE_DIR": str(folders.warehouse_dir),
+        "KKB_PII_KEY": TEST_KEY.decode(),
+        "DAGSTER_HOME": str(tmp_path),
+    }.items():
+        monkeypatch.setenv(name, value)
+    write_csv(folders.raw_dir / FOLDER / "jan.csv", [csv_row(1), csv_row(2)])
+    ingest(folders)
+    landed = rows(folders, "landing")
+    cli = CliRunner()
+    done = cli.invoke(main, ["rebuild", "kkbpk_bulanan", "2024-01", "--landing-only"])
+    assert done.exit_code == 0, done.output
+    assert "kkbpk_bulanan 2024-01..2024-01: 1 file(s) read, 2 rows landed, 0 quarantined" in done.output
+    assert rows(folders, "landing") == landed and len(mf.read_rebuilds(folders, "kkbpk_bulanan")) == 1
+    wrong = cli.invoke(main, ["rebuild", "pk_anggota", "2024"])
+    assert wrong.exit_code != 0 and "not a source with periods" in wrong.output
+    assert "not a year key" in cli.invoke(main, ["rebuild", "pk_keluarga", "2024-01"]).output
+    (folders.raw_dir / FOLDER / "jan.csv").unlink()
+    refused = cli.invoke(main, ["rebuild", "kkbpk_bulanan", "2024-01", "--landing-only"])
+    assert refused.exit_code == 1 and "jan.csv is gone" in refused.output, refused.output

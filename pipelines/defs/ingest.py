@@ -7,8 +7,10 @@ import dagster as dg
 
 from pipelines.config import ConfigError, pii_key, settings
 from pipelines.defs.operations import WAREHOUSE_POOL, permanent, retry_policy, storage_guard
+from pipelines.defs.partitions import partitions_for
 from pipelines.lib.entities import ENTITIES, Entity
 from pipelines.lib.ingest import IngestReport, ingest_entity
+from pipelines.lib.rebuild import RebuildRefused, RebuildReport, rebuild_periods
 
 DEFAULT_MAX_BAD_ROW_SHARE = 0.05
 
@@ -16,6 +18,14 @@ DEFAULT_MAX_BAD_ROW_SHARE = 0.05
 def max_bad_row_share() -> float:
     """Above this share of quarantined rows in a batch the suite's check fails and blocks the models."""
     return float(os.environ.get("KKB_MAX_BAD_ROW_SHARE", DEFAULT_MAX_BAD_ROW_SHARE))
+
+
+PARTITION_NOTE = {
+    "month": " Partitioned by month (of the report / event / measurement): materialise a month, or backfill a range, "
+    "to rebuild it from the raw files with the current rules. The nightly run loads new files, whatever their month.",
+    "year": " Partitioned by year (the PK round): materialise a year to rebuild it from the raw files with the current "
+    "rules. The nightly run loads new files, whatever their year.",
+}
 
 
 def landing_key(entity: Entity) -> dg.AssetKey:
@@ -57,13 +67,39 @@ def report_metadata(report: IngestReport) -> dict:
     }
 
 
-def check_result(entity: Entity, report: IngestReport) -> dg.AssetCheckResult:
-    share, limit = report.bad_row_share, max_bad_row_share()
+def rebuild_metadata(rebuild: RebuildReport) -> dict:
+    rows = [
+        (p, *rebuild.before[p], *rebuild.after[p])
+        for p in rebuild.periods
+        if rebuild.before[p] != (0, 0) or rebuild.after[p] != (0, 0)
+    ]
+    return {
+        "rebuilt_periods": f"{rebuild.periods[0]} .. {rebuild.periods[-1]} ({len(rebuild.periods)})",
+        "rebuild_batch": rebuild.batch,
+        "rebuild_files_read": len(rebuild.files),
+        "rebuild_rows_landed": rebuild.rows_landed,
+        "rebuild_rows_quarantined": rebuild.rows_quarantined,
+        "rebuild_seconds": round(rebuild.seconds, 2),
+        "rebuild_before_after": dg.MetadataValue.md(
+            _markdown_table(
+                ("period", "landed before", "quarantined before", "landed after", "quarantined after"), rows
+            )
+            if rows
+            else "no rows in these periods"
+        ),
+    }
+
+
+def check_result(entity: Entity, report: IngestReport, rebuild: RebuildReport | None = None) -> dg.AssetCheckResult:
+    """The suite's verdict on the rows this run validated: the new files' and, in a partition run, the rebuilt ones."""
+    rows_read = report.rows_read + (rebuild.rows_read if rebuild else 0)
+    rows_failed = report.rows_quarantined + (rebuild.rows_quarantined if rebuild else 0)
+    share, limit = (rows_failed / rows_read if rows_read else 0.0), max_bad_row_share()
     meta: dict[str, Any] = {
         "bad_row_share": round(share, 6),
         "threshold": limit,
-        "rows_checked": report.rows_read,
-        "rows_failed": report.rows_quarantined,
+        "rows_checked": rows_read,
+        "rows_failed": rows_failed,
         "files_rejected": len(report.files_with("rejected")),
         "suite": f"expectations/gx/expectations/{entity.suite}.json",
     }
@@ -71,36 +107,105 @@ def check_result(entity: Entity, report: IngestReport) -> dg.AssetCheckResult:
     if unknown:
         meta["unknown_columns"] = dg.MetadataValue.md(_markdown_table(("file", "columns not in the spec"), unknown))
     if share == 0 and not report.files_with("rejected") and not unknown:
-        return dg.AssetCheckResult(check_name=check_name(entity), passed=True, metadata=meta)
+        return dg.AssetCheckResult(
+            asset_key=landing_key(entity), check_name=check_name(entity), passed=True, metadata=meta
+        )
     severity = dg.AssetCheckSeverity.ERROR if share > limit else dg.AssetCheckSeverity.WARN
-    problems = [f"{share:.2%} of new rows quarantined (blocking above {limit:.0%}); see quarantine/{entity.name}/"]
+    problems = [
+        f"{share:.2%} of the rows validated quarantined (blocking above {limit:.0%}); see quarantine/{entity.name}/"
+    ]
     if unknown:
         problems.append(
             f"{len(unknown)} file(s) carry columns not in the spec (loaded without them; the raw file keeps them): "
             + "; ".join(f"{p}: {c}" for p, c in unknown[:5])
         )
     return dg.AssetCheckResult(
-        check_name=check_name(entity), passed=False, severity=severity, metadata=meta, description=" ".join(problems)
+        asset_key=landing_key(entity),
+        check_name=check_name(entity),
+        passed=False,
+        severity=severity,
+        metadata=meta,
+        description=" ".join(problems),
     )
 
 
-def build_ingest_asset(entity: Entity) -> dg.AssetsDefinition:
-    @dg.asset(
-        key=landing_key(entity),
-        name=None,
-        group_name=f"ingest_{entity.group}",
-        kinds={"python", "parquet"},
-        description=f"{entity.description} Raw files: raw/{entity.folder}/ (any name, any depth).",
-        deps=[dg.AssetKey(["reference", "wilayah"]), *[landing_key(ENTITIES[o]) for o, _ in entity.lookups.values()]],
+def mark_periods(context: dg.AssetExecutionContext, entity: Entity, report: IngestReport, skip: set[str]) -> None:
+    """Record the periods a nightly batch brought rows for as materialised partitions (the UI's partition bar)."""
+    partitions = partitions_for(entity)
+    if partitions is None or report.batch is None:
+        return
+    for period in sorted(report.periods - skip):
+        if partitions.has_partition_key(period):  # not, e.g., the month of a report dated in the future
+            context.log_event(
+                dg.AssetMaterialization(
+                    asset_key=landing_key(entity), partition=period, metadata={"batch": report.batch}
+                )
+            )
+
+
+def ingest_one(context: dg.AssetExecutionContext, entity: Entity, key: bytes, periods: list[str]):
+    """Load the new files of one entity and, in a partition run, rebuild its periods; yield result and check."""
+    s = settings()
+    with storage_guard(s.warehouse_dir):
+        report = ingest_entity(entity, s, key)
+        try:
+            rebuild = rebuild_periods(entity, s, key, periods) if periods else None
+        except RebuildRefused as exc:
+            raise permanent(str(exc)) from exc
+    context.log.info(
+        f"{entity.name}: {report.rows_landed} landed, {report.rows_quarantined} quarantined, "
+        f"{len(report.files_with('duplicate'))} duplicate and {len(report.files_with('rejected'))} rejected files"
+        + (
+            f"; rebuilt {len(periods)} period(s): {rebuild.rows_landed} landed, {rebuild.rows_quarantined} quarantined"
+            if rebuild
+            else ""
+        )
+    )
+    mark_periods(context, entity, report, skip=set(periods))
+    meta = report_metadata(report) | (rebuild_metadata(rebuild) if rebuild else {})
+    yield dg.MaterializeResult(asset_key=landing_key(entity), metadata=meta)
+    yield check_result(entity, report, rebuild)
+
+
+def build_ingest_assets(entities: tuple[Entity, ...]) -> dg.AssetsDefinition:
+    """One step for an entity, or for an entity and those it looks values up in (loaded first, in the same step).
+
+    Why one step: a month-partitioned asset that depends on another month-partitioned asset fails in the
+    unpartitioned nightly run (Dagster 1.13 asks the run for a partition range while reading the upstream's data
+    version); inside one step the dependency is internal and the order is ours."""
+    partitions = {partitions_for(e) for e in entities}
+    assert len(partitions) == 1, f"{[e.name for e in entities]} must share one partitions definition"
+    [partitions_def] = partitions
+
+    @dg.multi_asset(
+        name=f"ingest_{'_'.join(e.name for e in entities)}",
+        specs=[
+            dg.AssetSpec(
+                landing_key(e),
+                group_name=f"ingest_{e.group}",
+                kinds={"python", "parquet"},
+                description=f"{e.description} Raw files: raw/{e.folder}/ (any name, any depth)."
+                + PARTITION_NOTE.get(e.period.unit if e.period else "", ""),
+                deps=[
+                    dg.AssetKey(["reference", "wilayah"]),
+                    *[landing_key(ENTITIES[o]) for o, _ in e.lookups.values()],
+                ],
+                tags={"source": e.group},
+            )
+            for e in entities
+        ],
         check_specs=[
             dg.AssetCheckSpec(
-                check_name(entity),
-                asset=landing_key(entity),
+                check_name(e),
+                asset=landing_key(e),
                 blocking=True,
-                description=f"Great Expectations suite '{entity.suite}': share of quarantined rows in the batch.",
+                description=f"Great Expectations suite '{e.suite}': share of quarantined rows in the batch.",
             )
+            for e in entities
         ],
-        tags={"source": entity.group},
+        can_subset=False,
+        partitions_def=partitions_def,
+        backfill_policy=dg.BackfillPolicy.single_run() if partitions_def else None,
         pool=WAREHOUSE_POOL,
         retry_policy=retry_policy(),
     )
@@ -109,20 +214,29 @@ def build_ingest_asset(entity: Entity) -> dg.AssetsDefinition:
             key = pii_key()
         except ConfigError as exc:
             raise permanent(str(exc)) from exc
-        s = settings()
-        with storage_guard(s.warehouse_dir):
-            report = ingest_entity(entity, s, key)
-        context.log.info(
-            f"{entity.name}: {report.rows_landed} landed, {report.rows_quarantined} quarantined, "
-            f"{len(report.files_with('duplicate'))} duplicate and {len(report.files_with('rejected'))} rejected files"
-        )
-        yield dg.MaterializeResult(metadata=report_metadata(report))
-        yield check_result(entity, report)
+        partitioned = context.has_partition_key or context.has_partition_key_range
+        periods = list(context.partition_keys) if partitioned else []
+        for entity in entities:  # in ENTITIES order: a lookup's entity first
+            if landing_key(entity) in context.selected_asset_keys:
+                yield from ingest_one(context, entity, key, periods)
 
     return _ingest
 
 
-INGEST_ASSETS = [build_ingest_asset(e) for e in ENTITIES.values()]
+def _lookup_groups() -> list[tuple[Entity, ...]]:
+    """ENTITIES split into steps: an entity with lookups joins the step of the entities it looks up."""
+    groups: list[list[Entity]] = []
+    for entity in ENTITIES.values():
+        targets = {o for o, _ in entity.lookups.values()}
+        joined = [g for g in groups if targets & {e.name for e in g}]
+        for g in joined:
+            groups.remove(g)
+        groups.append([e for g in joined for e in g] + [entity])
+    order = list(ENTITIES)
+    return sorted((tuple(g) for g in groups), key=lambda g: order.index(g[0].name))
+
+
+INGEST_ASSETS = [build_ingest_assets(g) for g in _lookup_groups()]
 
 # The file manifest (landing/_manifest/) is written by every ingestion asset; dbt reads it as source landing.manifest.
 MANIFEST_SPEC = dg.AssetSpec(

@@ -72,7 +72,7 @@ def alert_on_run_failure(context: dg.RunFailureSensorContext) -> None:
     run = context.dagster_run
     alert = alerts.Alert(
         run_id=run.run_id,
-        job=run.job_name,
+        job=run.tags.get("kkb/job") or run.job_name,  # the nightly runs the implicit asset job
         reason=(context.failure_event.message or "run failed")[:2000],
         failed_steps=steps,
         ui=f"http://127.0.0.1:3000/runs/{run.run_id}",
