@@ -173,8 +173,9 @@ def rebuild(entity: str, dari: str, sampai: str | None, landing_only: bool) -> N
     for event in result.get_asset_materialization_events():
         meta = event.materialization.metadata if event.materialization else {}
         if "rebuild_rows_landed" in meta and event.partition == first:
+            name = event.asset_key.path[-1] if event.asset_key else entity
             click.echo(
-                f"{event.asset_key.path[-1]} {first}..{last}: {meta['rebuild_files_read'].value} file(s) read, "
+                f"{name} {first}..{last}: {meta['rebuild_files_read'].value} file(s) read, "
                 f"{meta['rebuild_rows_landed'].value} rows landed, {meta['rebuild_rows_quarantined'].value} quarantined"
             )
             click.echo(str(meta["rebuild_before_after"].value))
