@@ -83,10 +83,32 @@ def run_bench(out_file: Path, repeats: int, provinsi: str, bulan: str, seed: int
                 }
                 summary = output.split("== Kampung KB pipeline summary", 1)[-1].split("PEAK_KIB")[0].strip()
                 results["pipeline_first_run"]["summary"] = summary.splitlines()
+        results["rebuild_one_month"] = rebuild_bench(run_env, bulan.split("..")[0].split(",")[0].strip())
         results["publish"] = publish_bench(warehouse / "kampung_kb.duckdb", Path(tmp) / "bi", repeats)
     out_file.parent.mkdir(parents=True, exist_ok=True)
     out_file.write_text(json.dumps(results, indent=1) + "\n")
     return results
+
+
+def rebuild_bench(env: dict[str, str], month: str) -> dict:
+    """`kkb rebuild` of one month on the loaded warehouse: the largest monthly source alone, and the monthly report
+    with everything downstream (models, publication)."""
+    out = {}
+    cases = {
+        "eppgbm_landing_only": ["rebuild", "eppgbm", month, "--landing-only"],
+        "kkbpk_bulanan_with_models_and_publish": ["rebuild", "kkbpk_bulanan", month],
+    }
+    for label, args in cases.items():
+        seconds, peak, output = _kkb(args, env)
+        m = re.search(r"(\d+) file\(s\) read, (\d+) rows landed, (\d+) quarantined", output)
+        out[label] = {
+            "period": month,
+            "wall_s": round(seconds, 2),
+            "peak_rss_mib": peak,
+            "files_read": int(m[1]) if m else None,
+            "rows_rebuilt": int(m[2]) + int(m[3]) if m else None,
+        }
+    return out
 
 
 def publish_bench(warehouse: Path, bi_dir: Path, repeats: int) -> dict:
