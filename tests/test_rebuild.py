@@ -59,10 +59,10 @@ def test_rows_are_filed_by_period_and_the_manifest_knows_each_files_periods(fold
 def test_rebuild_under_unchanged_rules_gives_back_exactly_the_same_rows(folders):
     write_csv(folders.raw_dir / FOLDER / "jan.csv", [csv_row(1), csv_row(2), csv_row(3, jml_pus=10)])
     write_csv(folders.raw_dir / FOLDER / "feb.csv", [csv_row(1, bulan=2), csv_row(2, bulan=2)])
-    ingest(folders)
+    first = ingest(folders)
     # a corrected January report of Kampung KB 1 arrives later: it must still supersede the first after a rebuild
     write_csv(folders.raw_dir / FOLDER / "jan_koreksi.csv", [csv_row(1, jml_jiwa=41)])
-    ingest(folders)
+    second = ingest(folders)
     landed, quarantined = rows(folders, "landing"), rows(folders, "quarantine")
     february = period_parts(folders, "kkbpk_bulanan", "bulan-2024-02")
 
@@ -77,6 +77,7 @@ def test_rebuild_under_unchanged_rules_gives_back_exactly_the_same_rows(folders)
     assert [p.parent.name for p in january] == [report.batch]  # one folder for the month, the rebuild's
     [record] = mf.read_rebuilds(folders, "kkbpk_bulanan")
     assert record["periods"] == ["2024-01"] and record["batch"] == report.batch
+    assert record["replaces"] == sorted([first.batch, second.batch])  # named, not "every older batch"
     assert ingest(folders).files == []  # the rebuild registered no file: the next run has nothing new
 
 

@@ -131,8 +131,8 @@ def committed_batches(settings: Settings, entity: str) -> set[str]:
 
 # A period rebuild (pipelines/lib/rebuild.py) writes the period's rows afresh in a batch folder of its own and commits
 # with a record landing/_rebuilds/<entity>__<batch>.json. The record is also the instruction to delete that period's
-# folders from every older batch: done right after the commit, and again (idempotently) before every later batch, so
-# a run killed in between finishes the job next time.
+# folders from the batches it names (those holding the period when it ran): done right after the commit, and again
+# (idempotently) before every later batch, so a run killed in between finishes the job next time.
 
 
 def rebuilds_dir(settings: Settings) -> Path:
@@ -157,15 +157,13 @@ def read_rebuilds(settings: Settings, entity: str) -> list[dict]:
 
 
 def apply_rebuilds(settings: Settings, entity: str) -> list[Path]:
-    """Delete the period folders that a committed rebuild replaced (those of older batches). Idempotent."""
+    """Delete the period folders that a committed rebuild replaced (in the batches it names). Idempotent."""
     removed = []
     for record in read_rebuilds(settings, entity):
         names = [folder_name(p) for p in record["periods"]]
         for root in (settings.landing_dir / entity, settings.quarantine_dir / entity):
-            if not root.is_dir():
-                continue
-            for batch in root.iterdir():
-                if batch.name.startswith("_") or not batch.is_dir() or batch.name >= record["batch"]:
+            for batch in (root / b for b in record["replaces"]):
+                if not batch.is_dir():
                     continue
                 for name in names:
                     if (batch / name).is_dir():
@@ -192,3 +190,15 @@ def sweep_uncommitted(settings: Settings, entity: str) -> list[Path]:
         shutil.rmtree(staging)
         removed.append(staging)
     return removed
+
+
+def batches_holding(settings: Settings, entity: str, periods: list[str]) -> list[str]:
+    """The committed batches with a folder of any of these periods, in landing or quarantine."""
+    names = [folder_name(p) for p in periods]
+    found = set()
+    for root in (settings.landing_dir / entity, settings.quarantine_dir / entity):
+        if root.is_dir():
+            found |= {
+                d.name for d in root.iterdir() if not d.name.startswith("_") and any((d / n).is_dir() for n in names)
+            }
+    return sorted(found)

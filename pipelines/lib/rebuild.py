@@ -155,6 +155,7 @@ def rebuild_periods(
             "nothing was changed."
         )
     report.rule_counts = batch.rule_counts
+    replaces = mf.batches_holding(settings, entity.name, wanted)  # before the new batch is moved in beside them
     batch.landed.move_to(settings.landing_dir / entity.name / batch_id)
     batch.quarantined.move_to(settings.quarantine_dir / entity.name / batch_id)
     faults.reached(f"rebuild:after_move:{entity.name}")
@@ -165,6 +166,7 @@ def rebuild_periods(
             "batch": batch_id,
             "entity": entity.name,
             "periods": wanted,
+            "replaces": replaces,
             "at": now.isoformat(),
             "files_read": [f.path for f in report.files],
             "rows_landed": report.rows_landed,
