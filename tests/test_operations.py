@@ -11,7 +11,7 @@ import yaml
 from pipelines.config import REPO_ROOT
 from pipelines.definitions import defs
 from pipelines.defs.operations import WAREHOUSE_POOL, alert_on_run_failure
-from pipelines.lib import alerts
+from pipelines.lib import alerts, storage
 
 
 def test_a_locked_warehouse_is_retried_with_backoff_until_the_lock_is_gone(tmp_path, monkeypatch):
@@ -96,8 +96,8 @@ def test_every_step_that_writes_the_warehouse_is_in_the_pool_of_one():
 
 @pytest.mark.parametrize("message", ['IO Error: Could not set lock on file "x.duckdb": Conflicting lock is held'])
 def test_lock_conflicts_are_transient(message):
-    assert alerts.is_transient(message)
-    assert not alerts.is_transient("Failure in test unique_dim_wilayah_kode_desa")
+    assert storage.is_transient(message)
+    assert not storage.is_transient("Failure in test unique_dim_wilayah_kode_desa")
 
 
 def test_the_instance_in_the_repo_loads(tmp_path):

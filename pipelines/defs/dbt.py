@@ -17,7 +17,7 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 from pipelines.config import DBT_PROJECT_DIR, settings
 from pipelines.defs.operations import WAREHOUSE_POOL, permanent, retry_policy
 from pipelines.lib import faults
-from pipelines.lib.alerts import is_transient
+from pipelines.lib.storage import is_transient
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 dbt_project.prepare_if_dev()

@@ -7,20 +7,8 @@ KKB_ALERT_LOG  where alerts go (default: <warehouse>/alerts.jsonl). Each record 
 import datetime as dt
 import json
 import os
-import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-
-# Failures worth retrying: another process holds the DuckDB lock, a file share or server blinked.
-TRANSIENT = re.compile(
-    r"Could not set lock on file|Conflicting lock is held|Resource temporarily unavailable|Connection (refused|reset)"
-    r"|Stale file handle|Input/output error|timed out|Temporary failure",
-    re.IGNORECASE,
-)
-
-
-def is_transient(message: str) -> bool:
-    return bool(TRANSIENT.search(message or ""))
 
 
 @dataclass

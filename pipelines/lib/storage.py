@@ -1,11 +1,25 @@
 """The warehouse folder must be writable and have room before a run writes anything; when it is not, the error
-says so in plain words. Raw files are only ever read, so they are untouched whatever happens here."""
+says so in plain words. Raw files are only ever read, so they are untouched whatever happens here. Also which
+failures are transient (a lock held by another process, a share that blinked): those are retried."""
 
 import errno
 import os
+import re
 import shutil
 import uuid
 from pathlib import Path
+
+# Failures worth retrying: another process holds the DuckDB lock, a file share or server blinked.
+TRANSIENT = re.compile(
+    r"Could not set lock on file|Conflicting lock is held|Resource temporarily unavailable|Connection (refused|reset)"
+    r"|Stale file handle|Input/output error|timed out|Temporary failure",
+    re.IGNORECASE,
+)
+
+
+def is_transient(message: str) -> bool:
+    return bool(TRANSIENT.search(message or ""))
+
 
 FULL = {errno.ENOSPC, errno.EDQUOT}
 NOT_WRITABLE = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOTDIR}
