@@ -53,6 +53,11 @@ class Settings:
         return self.warehouse_dir / "bi"
 
     @property
+    def report_dir(self) -> Path:
+        """The Kampung KB report (pipelines/lib/report.py): index.html and plotly.min.js."""
+        return self.warehouse_dir / "report"
+
+    @property
     def reference_dir(self) -> Path:
         return self.warehouse_dir / "reference"
 

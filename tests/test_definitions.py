@@ -13,6 +13,7 @@ from pipelines.lib.entities import ENTITIES
 
 EXPECTED_KEYS = {
     "bi/postgres",
+    "report/kampung_kb",
     "bi/snapshot",
     "bridge_intervensi_instansi",
     "bridge_intervensi_sasaran",

@@ -1,4 +1,5 @@
-"""Publishing for BI tools: the snapshot (DuckDB file + Parquet) and, when configured, the PostgreSQL schema.
+"""Publishing for BI tools: the snapshot (DuckDB file + Parquet), when configured the PostgreSQL schema, and the
+Kampung KB report (static HTML) made from the snapshot.
 
 Both run after the dbt build; a failed blocking check or dbt test upstream stops the run before them, so BI tools
 keep the previous snapshot.
@@ -12,12 +13,13 @@ import dagster as dg
 
 from pipelines.config import settings
 from pipelines.defs.dbt import dbt_project
-from pipelines.defs.operations import WAREHOUSE_POOL, permanent, retry_policy
-from pipelines.lib import pg_serving, publish
+from pipelines.defs.operations import WAREHOUSE_POOL, permanent, retry_policy, storage_guard
+from pipelines.lib import pg_serving, publish, report
 from pipelines.lib.entities import ENTITIES
 
 SNAPSHOT_KEY = dg.AssetKey(["bi", "snapshot"])
 POSTGRES_KEY = dg.AssetKey(["bi", "postgres"])
+REPORT_KEY = dg.AssetKey(["report", "kampung_kb"])
 
 
 def dbt_descriptions(manifest_path: Path) -> dict[str, tuple[str, dict[str, str]]]:
@@ -123,4 +125,34 @@ def bi_postgres(context: dg.AssetExecutionContext) -> Iterator:
     )
 
 
-PUBLISH_ASSETS = [bi_snapshot, bi_postgres]
+@dg.asset(
+    key=REPORT_KEY,
+    group_name="publish",
+    deps=[SNAPSHOT_KEY],
+    kinds={"html"},
+    retry_policy=retry_policy(),
+    description=(
+        "Laporan Kampung KB: a static HTML page with charts (Indonesian), made from the published BI snapshot after "
+        "each publication: coverage, CPR / unmet need / MKJP, SKDN and stunting, classes, reporting, a table per "
+        "kecamatan. Open warehouse/report/index.html in a browser (works offline; plotly.min.js lies beside it)."
+    ),
+)
+def kampung_kb_report(context: dg.AssetExecutionContext) -> Iterator:
+    s = settings()
+    with storage_guard(s.warehouse_dir):
+        info = report.render(s.bi_dir / publish.SNAPSHOT_NAME, s.report_dir)
+    context.log.info(f"report for publication {info.publication} written to {info.path}")
+    yield dg.MaterializeResult(
+        metadata={
+            "path": dg.MetadataValue.path(str(info.path)),
+            "publication": info.publication,
+            "newest_period": info.newest_period or 0,
+            "provinces": len(info.provinces),
+            "charts": info.charts,
+            "hidden_cells_shown": info.hidden_cells_shown,
+            "preview": dg.MetadataValue.md(info.summary_markdown or "no report rows in this publication"),
+        }
+    )
+
+
+PUBLISH_ASSETS = [bi_snapshot, bi_postgres, kampung_kb_report]
