@@ -163,3 +163,21 @@ def test_the_nightly_schedule_and_the_raw_folder_sensor_run_every_asset_unpartit
     assert defs.resolve_sensor_def("raw_files_arrived").job_name == job.name == NIGHTLY_JOB
     assert job.partitions_def is None
     assert set(job.asset_layer.asset_graph.get_all_asset_keys()) == set(defs.resolve_asset_graph().get_all_asset_keys())
+
+
+def test_every_asset_tells_the_ui_who_owns_it_what_it_is_and_its_columns():
+    graph = defs.resolve_asset_graph()
+    for key in graph.get_all_asset_keys():
+        node = graph.get(key)
+        if not node.is_executable:
+            continue
+        name = key.to_user_string()
+        assert node.owners == ["team:kampung-kb-data"], name
+        assert node.description and node.kinds and node.group_name, name
+    landing = graph.get(dg.AssetKey(["landing", "eppgbm"])).metadata["dagster/column_schema"]
+    columns = {c.name: c for c in landing.columns}
+    assert "nik_anak" not in columns and columns["nik_anak_hash"].description == "HMAC-SHA256 pseudonym"
+    assert {"_file", "_row", "_batch"} <= set(columns)
+    rpt = graph.get(dg.AssetKey(["rpt_kabupaten_bulanan"])).metadata
+    assert "cpr" in {c.name for c in rpt["dagster/column_schema"].columns}
+    assert rpt["dbt_docs"].path.endswith("#!/model/model.kampung_kb.rpt_kabupaten_bulanan")

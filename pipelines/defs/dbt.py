@@ -15,7 +15,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 
 from pipelines.config import DBT_PROJECT_DIR, settings
-from pipelines.defs.operations import WAREHOUSE_POOL, permanent, retry_policy
+from pipelines.defs.operations import OWNERS, WAREHOUSE_POOL, permanent, retry_policy
 from pipelines.lib import faults
 from pipelines.lib.storage import is_transient
 
@@ -27,6 +27,17 @@ DBT_EXECUTABLE = str(Path(sys.executable).with_name("dbt"))  # the dbt of this v
 
 class KampungKbTranslator(DagsterDbtTranslator):
     """Groups by layer (staging / marts / reporting) so the UI tells the story left to right."""
+
+    def get_owners(self, dbt_resource_props: Mapping[str, Any]) -> list[str]:
+        return [*OWNERS]
+
+    def get_metadata(self, dbt_resource_props: Mapping[str, Any]) -> Mapping[str, Any]:
+        """dbt's own metadata (column schema, table name) plus where its documentation page is (`make docs`)."""
+        meta = dict(super().get_metadata(dbt_resource_props))
+        if dbt_resource_props["resource_type"] in ("model", "seed", "snapshot"):
+            route = f"#!/{dbt_resource_props['resource_type']}/{dbt_resource_props['unique_id']}"
+            meta["dbt_docs"] = dg.MetadataValue.path(f"warehouse/docs/dbt/index.html{route}")
+        return meta
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         if dbt_resource_props["resource_type"] != "model" and dbt_resource_props["resource_type"] != "snapshot":

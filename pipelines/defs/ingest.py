@@ -6,11 +6,12 @@ from typing import Any
 import dagster as dg
 
 from pipelines.config import ConfigError, pii_key, settings
-from pipelines.defs.operations import WAREHOUSE_POOL, permanent, retry_policy, storage_guard
+from pipelines.defs.operations import OWNERS, WAREHOUSE_POOL, permanent, retry_policy, storage_guard
 from pipelines.defs.partitions import partitions_for
 from pipelines.lib.entities import ENTITIES, Entity
 from pipelines.lib.ingest import IngestReport, ingest_entity
-from pipelines.lib.rebuild import RebuildRefused, RebuildReport, rebuild_periods
+from pipelines.lib.landing import parquet_rows
+from pipelines.lib.rebuild import RebuildRefused, RebuildReport, rebuild_periods, rows_in_period
 
 DEFAULT_MAX_BAD_ROW_SHARE = 0.05
 
@@ -26,6 +27,28 @@ PARTITION_NOTE = {
     "year": " Partitioned by year (the PK round): materialise a year to rebuild it from the raw files with the current "
     "rules. The nightly run loads new files, whatever their year.",
 }
+
+
+LINEAGE_DOCS = {
+    "_file": "raw file the row came from (path under raw/)",
+    "_file_sha256": "content hash of that file",
+    "_row": "row number in that file (line for CSV, row for XLSX, line for JSONL)",
+    "_batch": "ingest batch that first loaded the file",
+    "_ingested_at": "when that batch ran (UTC)",
+}
+
+
+def column_schema(entity: Entity) -> dg.TableSchema:
+    """The landed columns (personal ones already pseudonymised or turned into ages) and the lineage columns."""
+    notes = {c.land_as or f"{c.name}_hash": "HMAC-SHA256 pseudonym" for c in entity.columns if c.type == "pii"}
+    notes |= {
+        c.land_as or "umur": f"age in {c.age_unit} (birth date dropped)"
+        for c in entity.columns
+        if c.type == "birth_date"
+    }
+    columns = [dg.TableColumn(n, t, description=notes.get(n)) for n, t in entity.landing_columns]
+    columns += [dg.TableColumn(n, "lineage", description=d) for n, d in LINEAGE_DOCS.items()]
+    return dg.TableSchema(columns=columns)
 
 
 def landing_key(entity: Entity) -> dg.AssetKey:
@@ -136,11 +159,9 @@ def mark_periods(context: dg.AssetExecutionContext, entity: Entity, report: Inge
         return
     for period in sorted(report.periods - skip):
         if partitions.has_partition_key(period):  # not, e.g., the month of a report dated in the future
-            context.log_event(
-                dg.AssetMaterialization(
-                    asset_key=landing_key(entity), partition=period, metadata={"batch": report.batch}
-                )
-            )
+            landed, quarantined = rows_in_period(settings(), entity.name, period)
+            meta: dict[str, Any] = {"batch": report.batch, "dagster/row_count": landed, "rows_quarantined": quarantined}
+            context.log_event(dg.AssetMaterialization(asset_key=landing_key(entity), partition=period, metadata=meta))
 
 
 def ingest_one(context: dg.AssetExecutionContext, entity: Entity, key: bytes, periods: list[str]):
@@ -163,6 +184,7 @@ def ingest_one(context: dg.AssetExecutionContext, entity: Entity, key: bytes, pe
     )
     mark_periods(context, entity, report, skip=set(periods))
     meta = report_metadata(report) | (rebuild_metadata(rebuild) if rebuild else {})
+    meta["dagster/row_count"] = parquet_rows(settings().landing_dir / entity.name)
     yield dg.MaterializeResult(asset_key=landing_key(entity), metadata=meta)
     yield check_result(entity, report, rebuild)
 
@@ -190,7 +212,14 @@ def build_ingest_assets(entities: tuple[Entity, ...]) -> dg.AssetsDefinition:
                     dg.AssetKey(["reference", "wilayah"]),
                     *[landing_key(ENTITIES[o]) for o, _ in e.lookups.values()],
                 ],
-                tags={"source": e.group},
+                tags={"source": e.group, "layer": "landing"},
+                owners=OWNERS,
+                metadata={
+                    "dagster/column_schema": column_schema(e),
+                    "raw_folder": f"raw/{e.folder}/",
+                    "suite": f"expectations/gx/expectations/{e.suite}.json",
+                    "key": ", ".join(e.key) or "none",
+                },
             )
             for e in entities
         ],

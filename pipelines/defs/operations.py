@@ -21,6 +21,8 @@ from pipelines.lib import alerts
 from pipelines.lib.storage import preflight, storage_problem
 
 WAREHOUSE_POOL = "kampung_kb_warehouse"
+# Who answers for an asset in the UI: the data engineers of the office running it (rename for your office).
+OWNERS = ["team:kampung-kb-data"]
 PID_TAG, HOST_TAG = "kkb/pid", "kkb/host"
 
 

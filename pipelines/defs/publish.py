@@ -13,7 +13,7 @@ import dagster as dg
 
 from pipelines.config import settings
 from pipelines.defs.dbt import dbt_project
-from pipelines.defs.operations import WAREHOUSE_POOL, permanent, retry_policy, storage_guard
+from pipelines.defs.operations import OWNERS, WAREHOUSE_POOL, permanent, retry_policy, storage_guard
 from pipelines.lib import pg_serving, publish, report
 from pipelines.lib.entities import ENTITIES
 
@@ -35,6 +35,7 @@ def dbt_descriptions(manifest_path: Path) -> dict[str, tuple[str, dict[str, str]
 
 
 @dg.asset(
+    owners=OWNERS,
     key=SNAPSHOT_KEY,
     group_name="publish",
     # the tables it reads, and every ingestion asset: a failed blocking check anywhere stops the publication
@@ -98,6 +99,7 @@ def bi_snapshot(context: dg.AssetExecutionContext) -> Iterator:
 
 
 @dg.asset(
+    owners=OWNERS,
     key=POSTGRES_KEY,
     group_name="publish",
     deps=[SNAPSHOT_KEY],
@@ -126,6 +128,7 @@ def bi_postgres(context: dg.AssetExecutionContext) -> Iterator:
 
 
 @dg.asset(
+    owners=OWNERS,
     key=REPORT_KEY,
     group_name="publish",
     deps=[SNAPSHOT_KEY],

@@ -3,13 +3,14 @@
 import dagster as dg
 
 from pipelines.config import settings
-from pipelines.defs.operations import WAREHOUSE_POOL, retry_policy, storage_guard
+from pipelines.defs.operations import OWNERS, WAREHOUSE_POOL, retry_policy, storage_guard
 from pipelines.lib import wilayah
 
 WILAYAH_KEY = dg.AssetKey(["reference", "wilayah"])
 
 
 @dg.asset(
+    owners=OWNERS,
     key=WILAYAH_KEY,
     group_name="reference",
     kinds={"python", "parquet"},

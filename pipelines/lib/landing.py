@@ -134,3 +134,10 @@ def ensure_schema_file(folder: Path, schema: pa.Schema) -> None:
         return
     path.parent.mkdir(parents=True, exist_ok=True)
     pq.write_table(schema.empty_table(), path)
+
+
+def parquet_rows(folder: Path) -> int:
+    """Rows in every Parquet part under `folder` (from the file footers, no data read); the schema file has none."""
+    if not folder.is_dir():
+        return 0
+    return sum(pq.ParquetFile(p).metadata.num_rows for p in folder.rglob("*.parquet"))
