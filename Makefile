@@ -25,7 +25,7 @@ export DO_NOT_TRACK := 1
 
 DBT_SOURCES := $(shell find dbt_project -path dbt_project/target -prune -o -type f \( -name '*.sql' -o -name '*.yml' -o -name '*.csv' -o -name '*.md' \) -print 2>/dev/null)
 
-.PHONY: help install run demo-data test dev lint bench clean postgres-server browser
+.PHONY: help install run demo-data test dev lint bench clean postgres-server browser docs
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-10s %s\n", $$1, $$2}'
@@ -71,6 +71,9 @@ dev: install ## Start the Dagster UI and daemon (schedules, sensors) on http://1
 	  echo "KKB_PII_KEY is not set and raw/ holds the generated demo data: runs use the PUBLIC demo key"; \
 	  export KKB_DEMO=1; fi; \
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/dagster dev -h 127.0.0.1 -p 3000 -w workspace.yaml
+
+docs: install ## Build the dbt docs site and the Data Docs index into warehouse/docs/ (offline; after make run)
+	$(BIN)/kkb docs
 
 bench: install ## Measure generator throughput, run time and peak memory (full size); writes bench/results.json
 	$(BIN)/kkb bench --out bench/results.json

@@ -3,6 +3,7 @@
 kkb synth   generate realistic demo source files (with a ground truth) into the raw folder
 kkb run     materialise every asset once (the nightly job), in this process, and print a summary
 kkb rebuild rebuild months (or PK years) of one source from the raw files with the current rules, then the rest
+kkb docs    build the dbt docs site and the Data Docs index into warehouse/docs/ (offline)
 kkb summary print rows per table, rows quarantined and files rejected, from what is on disk
 kkb bench   measure the generator and a full run on temporary folders; figures to bench/results.json
 kkb bi      the published BI snapshots: list them, roll back to an earlier one
@@ -218,6 +219,26 @@ def ingestion_speed(result) -> str:
         rate = f"{rows / secs:,.0f}" if secs and rows else "-"
         lines.append(f"  {key[-1]:<26} {rows:>10,} {secs:>9.1f} {rate:>11}")
     return "\n".join(lines)
+
+
+@main.command()
+def docs() -> None:
+    """Build the dbt docs site and the Data Docs index into warehouse/docs/ (no internet needed to build or view)."""
+    from pipelines.config import DBT_PROJECT_DIR
+    from pipelines.lib import docs_site
+
+    s = settings()
+    dbt = str(Path(sys.executable).with_name("dbt"))
+    try:
+        page = docs_site.build_dbt_docs(s, dbt, DBT_PROJECT_DIR)
+    except docs_site.DocsError as exc:
+        raise click.ClickException(str(exc)) from exc
+    fixed = docs_site.make_offline(s)
+    index = docs_site.write_index(s)
+    click.echo(f"dbt docs:  {page}")
+    if fixed:
+        click.echo(f"Data Docs: {fixed} older page(s) made offline")
+    click.echo(f"open:      {index}")
 
 
 @main.command()

@@ -3,19 +3,39 @@ batch of small files or a chunk of a large file), rendered with GE's own rendere
 
 Pages live in <warehouse>/data_docs/<entity>/<batch>/ and are linked from the asset's metadata in the Dagster UI.
 The row-level lists (unexpected values and indices) are dropped before rendering: they are in the quarantine, and
-a page with a million indices helps nobody. The pages load GE's stylesheet and scripts from public CDNs when viewed;
-without internet they are unstyled but complete.
+a page with a million indices helps nobody. GE's page template loads Bootstrap, jQuery and Vega from public CDNs;
+those tags and the scripts that need them are taken out and a small stylesheet put in, so a page opens offline, with
+no request to the internet and no script error (the tables are static HTML anyway).
 """
 
 from __future__ import annotations
 
 import html
 import logging
+import re
 from pathlib import Path
 
 log = logging.getLogger(__name__)
 
 _ROW_LISTS = ("unexpected_list", "unexpected_index_list", "unexpected_index_query", "partial_unexpected_index_list")
+
+
+_EXTERNAL = re.compile(
+    r"<link\b[^>]*\bhref=[\"']https?://[^>]*>|<link\b[^>]*\bicon\b[^>]*>|<script\b[^>]*>.*?</script>"
+    r"|<img\b[^>]*\bsrc=[\"']https?://[^>]*>|url\([\"']?https?://[^)]*\)",
+    re.DOTALL | re.IGNORECASE,
+)
+OFFLINE_CSS = """<style>
+body{font-family:system-ui,sans-serif;margin:1rem 2rem;color:#1f2933}table{border-collapse:collapse;margin:.5rem 0}
+td,th{border:1px solid #d9dee3;padding:.25rem .5rem;vertical-align:top}.alert-danger,.text-danger{color:#b42318}
+.alert-success,.text-success{color:#137333}ul{padding-left:1.2rem}code{background:#f1f3f5;padding:0 .2rem}
+</style>"""
+
+
+def offline(page: str) -> str:
+    """The page without anything fetched from the internet or any script, with a small stylesheet."""
+    page = _EXTERNAL.sub("", page)
+    return page.replace("</head>", '<link rel="icon" href="data:,">' + OFFLINE_CSS + "</head>", 1)
 
 
 def docs_dir(warehouse_dir: Path, entity: str, batch: str) -> Path:
@@ -38,7 +58,7 @@ def write_page(result, folder: Path, number: int, title: str) -> Path | None:
         return None
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"validation-{number:03d}.html"
-    path.write_text(page, encoding="utf-8")
+    path.write_text(offline(page), encoding="utf-8")
     return path
 
 
