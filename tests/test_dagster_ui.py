@@ -1,0 +1,193 @@
+"""The Dagster UI as an engineer meets it every morning: `dagster dev` (webserver and daemon) starts on the repo's
+workspace, the asset graph loads in Debian's chromium, a materialisation launched through the GraphQL API goes
+through the run queue and completes, and its Great Expectations check is visible on the asset's page.
+Screenshots go to test-artifacts/."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from pipelines.config import REPO_ROOT
+from pipelines.synth import synthesize
+
+ARTIFACTS = REPO_ROOT / "test-artifacts"
+BIN = Path(sys.executable).parent
+SKDN = {"path": ["landing", "skdn"]}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Ui:
+    def __init__(self, port: int):
+        self.url = f"http://127.0.0.1:{port}"
+
+    def graphql(self, query: str, variables: dict | None = None) -> dict:
+        body = json.dumps({"query": query, "variables": variables or {}}).encode()
+        req = urllib.request.Request(f"{self.url}/graphql", body, {"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=60) as resp:
+            out = json.load(resp)
+        assert "errors" not in out, out["errors"]
+        return out["data"]
+
+
+def wait(what: str, probe, timeout: float, every: float = 2.0):
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            last = probe()
+            if last:
+                return last
+        except OSError as exc:  # not listening yet
+            last = exc
+        time.sleep(every)
+    raise AssertionError(f"{what}: still not there after {timeout:.0f} s (last: {last!r})")
+
+
+@pytest.fixture(scope="module")
+def ui(tmp_path_factory):
+    root = tmp_path_factory.mktemp("ui")
+    synthesize(root / "raw", provinsi="19", months=[(2024, 1)], seed=5, scale=0.01)
+    home = root / "dagster_home"
+    home.mkdir()
+    shutil.copy(REPO_ROOT / "dagster_home" / "dagster.yaml", home / "dagster.yaml")
+    port = free_port()
+    env = {
+        **os.environ,
+        "PATH": f"{BIN}:{os.environ.get('PATH', '')}",
+        "DAGSTER_HOME": str(home),
+        "KKB_RAW_DIR": str(root / "raw"),
+        "KKB_WAREHOUSE_DIR": str(root / "warehouse"),
+        "KKB_PII_KEY": "ui-test-key-0123456789abcdef",
+        "KKB_MAX_BAD_ROW_SHARE": "0.2",  # 1 % of a province: a few bad rows weigh more; warn, do not block
+        "KKB_SETTLE_SECONDS": "1000000000",  # the raw-folder sensor waits: the run under test loads the files
+    }
+    env.pop("KKB_PG_DSN", None)
+    log = open(root / "dagster-dev.log", "w")  # noqa: SIM115 - closed in the teardown below
+    proc = subprocess.Popen(
+        [str(BIN / "dagster"), "dev", "-h", "127.0.0.1", "-p", str(port), "-w", "workspace.yaml"],
+        cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )  # fmt: skip  # its own process group: dagster dev ignores SIGTERM from a script (ARCHITECTURE.md)
+    try:
+        client = Ui(port)
+        wait("webserver", lambda: urllib.request.urlopen(f"{client.url}/server_info", timeout=5).status == 200, 180)
+        loaded = """{ workspaceOrError { ... on Workspace { locationEntries { name
+                      locationOrLoadError { __typename ... on PythonError { message } } } } } }"""
+        entries = wait(
+            "code location kampung_kb",
+            lambda: [
+                e
+                for e in client.graphql(loaded)["workspaceOrError"]["locationEntries"]
+                if e["locationOrLoadError"] and e["locationOrLoadError"]["__typename"] == "RepositoryLocation"
+            ],
+            180,
+        )
+        assert entries[0]["name"] == "kampung_kb"
+        yield client
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+        log.close()
+        ARTIFACTS.mkdir(exist_ok=True)
+        shutil.copy(root / "dagster-dev.log", ARTIFACTS / "dagster-dev.log")
+
+
+def browser_page(pw):
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        pytest.fail("Debian's chromium is missing: `make test` installs it (make browser)")
+    browser = pw.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+    return browser, browser.new_page(viewport={"width": 1440, "height": 900})
+
+
+def test_the_asset_graph_loads_in_the_browser(ui: Ui):
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    errors: list[str] = []
+    with sync_playwright() as pw:
+        browser, tab = browser_page(pw)
+        try:
+            tab.on("pageerror", lambda e: errors.append(str(e)))
+            tab.goto(f"{ui.url}/locations/kampung_kb/asset-groups/ingest_posyandu")
+            tab.wait_for_selector("text=skdn", timeout=60_000)
+            tab.wait_for_selector("text=eppgbm", timeout=60_000)
+            tab.screenshot(path=str(ARTIFACTS / "dagster-asset-graph.png"))
+        finally:
+            browser.close()
+    assert errors == []
+
+
+LAUNCH = """mutation($p: ExecutionParams!) { launchRun(executionParams: $p) { __typename
+  ... on LaunchRunSuccess { run { runId } } ... on PythonError { message } ... on InvalidSubsetError { message }
+  ... on RunConfigValidationInvalid { errors { message } } } }"""
+RUN = """query($id: ID!) { runOrError(runId: $id) { ... on Run { status } } }"""
+CHECKS = """query($k: AssetKeyInput!) { assetNodeOrError(assetKey: $k) { ... on AssetNode {
+  assetChecksOrError { ... on AssetChecks { checks { name
+    executionForLatestMaterialization { status evaluation { severity metadataEntries { label
+      ... on IntMetadataEntry { intValue } } } } } } } } } }"""
+
+
+def test_a_materialisation_launched_through_graphql_completes_and_shows_its_check(ui: Ui):
+    from playwright.sync_api import sync_playwright
+
+    params = {
+        "selector": {
+            "repositoryLocationName": "kampung_kb",
+            "repositoryName": "__repository__",
+            "jobName": "__ASSET_JOB",
+            "assetSelection": [SKDN],
+            "assetCheckSelection": [{"assetKey": SKDN, "name": "suite_skdn"}],
+        },
+        "mode": "default",
+        "executionMetadata": {"tags": [{"key": "kkb/job", "value": "ui-test"}]},
+    }
+    launched = ui.graphql(LAUNCH, {"p": params})["launchRun"]
+    assert launched["__typename"] == "LaunchRunSuccess", launched
+    run_id = launched["run"]["runId"]
+    status = wait(
+        "run to finish",
+        lambda: (
+            (s := ui.graphql(RUN, {"id": run_id})["runOrError"]["status"]) in ("SUCCESS", "FAILURE", "CANCELED") and s
+        ),
+        300,
+    )
+    assert status == "SUCCESS"
+    node = ui.graphql(CHECKS, {"k": SKDN})["assetNodeOrError"]
+    checks = {c["name"]: c for c in node["assetChecksOrError"]["checks"]}
+    suite = checks["suite_skdn"]["executionForLatestMaterialization"]
+    assert suite["status"] in ("SUCCEEDED", "FAILED")  # FAILED = WARN here: a few rows of the 1 % sample quarantined
+    rows = {m["label"]: m.get("intValue") for m in suite["evaluation"]["metadataEntries"]}
+    assert rows["rows_checked"] > 0
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    errors: list[str] = []
+    with sync_playwright() as pw:
+        browser, tab = browser_page(pw)
+        try:
+            tab.on("pageerror", lambda e: errors.append(str(e)))
+            tab.goto(f"{ui.url}/assets/landing/skdn?view=checks")
+            tab.click("text=suite_skdn", timeout=60_000)
+            tab.wait_for_selector("text=bad_row_share", timeout=60_000)  # the check's metadata, as the UI shows it
+            tab.screenshot(path=str(ARTIFACTS / "dagster-asset-checks.png"))
+            tab.goto(f"{ui.url}/runs/{run_id}")
+            tab.wait_for_selector("text=ingest_skdn", timeout=60_000)
+            tab.screenshot(path=str(ARTIFACTS / "dagster-run.png"))
+        finally:
+            browser.close()
+    assert errors == []
