@@ -62,7 +62,7 @@ browser: ## Install Debian's chromium when missing (the browser tests drive it; 
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium; fi
 
 $(DUCKDB_15)/.installed: $(STAMP)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --target $(DUCKDB_15) duckdb==1.5.0
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --upgrade --target $(DUCKDB_15) duckdb==1.5.0
 	@touch $@
 
 # dbt on PATH: under `dagster dev`, dagster-dbt re-parses the project with the `dbt` it finds on PATH

@@ -124,8 +124,7 @@ def run(demo_key_if_generated: bool) -> None:
     click.echo(render_summary(settings(), elapsed))
     click.echo(ingestion_speed(result))
     if not result.success:
-        failed = [e.step_key or "?" for e in result.all_events if e.is_step_failure]
-        raise click.ClickException(f"the run failed (steps: {', '.join(failed) or '?'}); see the log above")
+        raise click.ClickException("the run failed:\n" + step_failures(result))
 
 
 @main.command()
@@ -182,9 +181,7 @@ def rebuild(entity: str, dari: str, sampai: str | None, landing_only: bool) -> N
             click.echo(str(meta["rebuild_before_after"].value))
     click.echo(f"done in {time.perf_counter() - started:.1f} s ({len(selection)} assets)")
     if not result.success:
-        failed = [e for e in result.all_events if e.is_step_failure]
-        reasons = [str(e.step_failure_data.error.message).strip() for e in failed if e.step_failure_data.error]
-        raise click.ClickException("the rebuild failed: " + (reasons[0] if reasons else "see the log above"))
+        raise click.ClickException("the rebuild failed:\n" + step_failures(result))
 
 
 @main.command()
@@ -205,6 +202,21 @@ def bench(out_file: Path | None, repeats: int, provinsi: str, bulan: str, seed: 
     shown["pipeline_first_run"] = {k: v for k, v in results["pipeline_first_run"].items() if k != "summary"}
     click.echo(json.dumps(shown, indent=1))
     click.echo(f"figures written to {target}")
+
+
+def step_failures(result) -> str:
+    """One line per failed step: the step and what went wrong (the innermost error, which names file or rule)."""
+    lines = []
+    for event in result.all_events:
+        if not event.is_step_failure:
+            continue
+        error = event.step_failure_data.error if event.step_failure_data else None
+        while error is not None and error.cause is not None:
+            error = error.cause
+        message = (error.message if error else event.message or "").strip()
+        message = re.sub(r"^[\w.]*(Error|Exception|Failure): ", "", message)  # the exception class is noise here
+        lines.append(f"  {event.step_key or '?'}: {message[:1500]}")
+    return "\n".join(lines) or "  (no step failed: see the log above)"
 
 
 def ingestion_speed(result) -> str:

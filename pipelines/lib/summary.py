@@ -5,18 +5,42 @@ from __future__ import annotations
 import duckdb
 
 from pipelines.config import Settings
+from pipelines.lib.landing import parquet_rows
 from pipelines.lib.manifest import read_manifest
 
 
 def ingestion_rows(settings: Settings) -> list[tuple]:
-    """Per entity: files loaded / duplicate / rejected, rows landed / quarantined, over all batches."""
+    """Per entity: files loaded / duplicate / rejected (manifest), rows landed / quarantined now (on disk, so a
+    rebuilt month counts as it is now), over all batches."""
     acc: dict[str, list[int]] = {}
     for r in read_manifest(settings):
-        a = acc.setdefault(r["entity"], [0, 0, 0, 0, 0])
+        a = acc.setdefault(r["entity"], [0, 0, 0])
         a[{"loaded": 0, "duplicate": 1, "rejected": 2}[r["status"]]] += 1
-        a[3] += r["rows_landed"] or 0
-        a[4] += r["rows_quarantined"] or 0
-    return [(e, *v) for e, v in sorted(acc.items())]
+    return [
+        (e, *v, parquet_rows(settings.landing_dir / e), parquet_rows(settings.quarantine_dir / e))
+        for e, v in sorted(acc.items())
+    ]
+
+
+def rejected_files(settings: Settings) -> list[tuple[str, str]]:
+    return [(r["path"], r["reason"] or "") for r in read_manifest(settings) if r["status"] == "rejected"]
+
+
+def top_quarantine_rules(settings: Settings, limit: int = 5) -> list[tuple[str, int]]:
+    parts = (
+        [str(p) for p in settings.quarantine_dir.glob("*/*/**/*.parquet")] if settings.quarantine_dir.exists() else []
+    )
+    if not parts:
+        return []
+    con = duckdb.connect()
+    try:
+        rel = con.read_parquet(parts, union_by_name=True)
+        rows = rel.query(
+            "q", "select r, count(*) from (select unnest(failed_rules) as r from q) group by r order by 2 desc, 1"
+        )
+        return [(str(r), int(n)) for r, n in rows.fetchall()[:limit]]
+    finally:
+        con.close()
 
 
 def warehouse_rows(settings: Settings) -> list[tuple[str, int]]:
@@ -56,9 +80,21 @@ def render_summary(settings: Settings, seconds: float | None) -> str:
         lines += [f"{t:<40}{n:>14,}" for t, n in wh]
     lines.append(f"warehouse: {settings.duckdb_path}")
     lines.append(f"quarantine: {settings.quarantine_dir}/<entity>/ (Parquet, with the failed rules per row)")
+    rules = top_quarantine_rules(settings)
+    if rules:
+        lines.append("  most frequent rules broken: " + ", ".join(f"{r} ({n:,})" for r, n in rules))
+    rejected = rejected_files(settings)
+    if rejected:
+        lines.append(f"rejected files ({len(rejected)}; fix them at the source and drop a corrected copy in raw/):")
+        lines += [f"  {path}: {reason}" for path, reason in rejected[:5]]
+        if len(rejected) > 5:
+            lines.append(f"  … and {len(rejected) - 5} more (`kkb summary`, or the manifest in landing/_manifest/)")
     snapshot = settings.bi_dir / "kampung_kb_bi.duckdb"
     if snapshot.exists():
         lines.append(f"for BI tools: {snapshot} and {settings.bi_dir / 'parquet'}/<table>/ (see README)")
+    report = settings.report_dir / "index.html"
+    if report.exists():
+        lines.append(f"Kampung KB report: {report} (open in a browser; `make docs` for the dbt docs and Data Docs)")
     if seconds is not None:
         lines.append(f"time taken: {seconds:.1f} s")
     return "\n".join(lines)
