@@ -1,6 +1,7 @@
 """One ingestion asset per source entity, each with its Great Expectations suite as an asset check."""
 
 import os
+import sys
 from typing import Any
 
 import dagster as dg
@@ -168,9 +169,10 @@ def ingest_one(context: dg.AssetExecutionContext, entity: Entity, key: bytes, pe
     """Load the new files of one entity and, in a partition run, rebuild its periods; yield result and check."""
     s = settings()
     with storage_guard(s.warehouse_dir):
-        report = ingest_entity(entity, s, key)
+        progress = sys.stderr.isatty()  # bars for a person at a terminal (`kkb run`), not in the UI's logs
+        report = ingest_entity(entity, s, key, progress=progress)
         try:
-            rebuild = rebuild_periods(entity, s, key, periods) if periods else None
+            rebuild = rebuild_periods(entity, s, key, periods, progress=progress) if periods else None
         except RebuildRefused as exc:
             raise permanent(str(exc)) from exc
     context.log.info(
