@@ -173,7 +173,9 @@ def test_every_asset_tells_the_ui_who_owns_it_what_it_is_and_its_columns():
             continue
         name = key.to_user_string()
         assert node.owners == ["team:kampung-kb-data"], name
-        assert node.description and node.kinds and node.group_name, name
+        assert node.description and node.kinds and node.group_name not in (None, "default"), name
+        assert node.tags.get("layer") in ("reference", "landing", "staging", "intermediate", "marts", "reporting",
+                                          "publish"), name  # fmt: skip
     landing = graph.get(dg.AssetKey(["landing", "eppgbm"])).metadata["dagster/column_schema"]
     columns = {c.name: c for c in landing.columns}
     assert "nik_anak" not in columns and columns["nik_anak_hash"].description == "HMAC-SHA256 pseudonym"

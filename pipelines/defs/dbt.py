@@ -39,7 +39,15 @@ class KampungKbTranslator(DagsterDbtTranslator):
             meta["dbt_docs"] = dg.MetadataValue.path(f"warehouse/docs/dbt/index.html{route}")
         return meta
 
+    def get_tags(self, dbt_resource_props: Mapping[str, Any]) -> Mapping[str, str]:
+        group = self.get_group_name(dbt_resource_props) or ""
+        layer = {"dbt_staging": "staging", "dbt_intermediate": "intermediate", "dbt_marts": "marts"}.get(group)
+        layer = layer or {"dbt_reporting": "reporting", "reference": "reference"}.get(group)
+        return {**super().get_tags(dbt_resource_props), **({"layer": layer} if layer else {})}
+
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+        if dbt_resource_props["resource_type"] == "seed":
+            return "reference"  # code lists and the WHO growth table, beside the Kemendagri region list
         if dbt_resource_props["resource_type"] != "model" and dbt_resource_props["resource_type"] != "snapshot":
             return super().get_group_name(dbt_resource_props)
         fqn = dbt_resource_props.get("fqn", [])

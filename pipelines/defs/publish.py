@@ -36,6 +36,7 @@ def dbt_descriptions(manifest_path: Path) -> dict[str, tuple[str, dict[str, str]
 
 @dg.asset(
     owners=OWNERS,
+    tags={"layer": "publish"},
     key=SNAPSHOT_KEY,
     group_name="publish",
     # the tables it reads, and every ingestion asset: a failed blocking check anywhere stops the publication
@@ -100,6 +101,7 @@ def bi_snapshot(context: dg.AssetExecutionContext) -> Iterator:
 
 @dg.asset(
     owners=OWNERS,
+    tags={"layer": "publish"},
     key=POSTGRES_KEY,
     group_name="publish",
     deps=[SNAPSHOT_KEY],
@@ -129,6 +131,7 @@ def bi_postgres(context: dg.AssetExecutionContext) -> Iterator:
 
 @dg.asset(
     owners=OWNERS,
+    tags={"layer": "publish"},
     key=REPORT_KEY,
     group_name="publish",
     deps=[SNAPSHOT_KEY],

@@ -11,6 +11,7 @@ WILAYAH_KEY = dg.AssetKey(["reference", "wilayah"])
 
 @dg.asset(
     owners=OWNERS,
+    tags={"layer": "reference"},
     key=WILAYAH_KEY,
     group_name="reference",
     kinds={"python", "parquet"},

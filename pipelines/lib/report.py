@@ -230,7 +230,11 @@ def _province(page: _Page, con: duckdb.DuckDBPyConnection, prov: dict, newest: i
     )
     lines = ["| indikator | nilai |", "|---|---|"]
     lines += [f"| {label} | {angka(now[c], u) if now else HIDDEN} |" for c, label, u in RINGKASAN]
-    return f"**{prov['nama_prov']}, {bulan_label(newest, long=True)}**\n\n" + "\n".join(lines)
+    cols = RINGKASAN[:1] + RINGKASAN[2:]  # per kabupaten: every headline but kecamatan coverage (100 % almost always)
+    table = ["| kabupaten/kota | " + " | ".join(label for _, label, _ in cols) + " |", "|---" * (len(cols) + 1) + "|"]
+    table += [f"| {r['nama_kab']} | " + " | ".join(angka(r[c], u) for c, _, u in cols) + " |" for r in kab_now]
+    title = f"**{prov['nama_prov']}, {bulan_label(newest, long=True)}**"
+    return f"{title}\n\n" + "\n".join(lines) + "\n\n**Per kabupaten/kota**\n\n" + "\n".join(table)
 
 
 CSS = """
