@@ -50,6 +50,16 @@ def has_source_files(raw_dir: Path) -> bool:
 @click.group()
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Outside `make`, use the repo's Dagster instance (dagster_home/dagster.yaml: telemetry off, pools of one) so
+    # runs started here share the UI's run history and concurrency pool; never phone home.
+    import os
+
+    from pipelines.config import REPO_ROOT
+
+    os.environ.setdefault("DAGSTER_HOME", str(REPO_ROOT / "dagster_home"))
+    os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
+    os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
 
 @main.command()
@@ -204,6 +214,9 @@ def bench(out_file: Path | None, repeats: int, provinsi: str, bulan: str, seed: 
     click.echo(f"figures written to {target}")
 
 
+EXCEPTION_PREFIX = re.compile(r"^(?:[a-z_]\w*\.)+[A-Z]\w*: |^[A-Z]\w*(?:Error|Exception|Failure|Refused): ")
+
+
 def step_failures(result) -> str:
     """One line per failed step: the step and what went wrong (the innermost error, which names file or rule)."""
     lines = []
@@ -214,7 +227,7 @@ def step_failures(result) -> str:
         while error is not None and error.cause is not None:
             error = error.cause
         message = (error.message if error else event.message or "").strip()
-        message = re.sub(r"^[\w.]*(Error|Exception|Failure): ", "", message)  # the exception class is noise here
+        message = re.sub(EXCEPTION_PREFIX, "", message)  # the exception's class is noise to the reader
         lines.append(f"  {event.step_key or '?'}: {message[:1500]}")
     return "\n".join(lines) or "  (no step failed: see the log above)"
 

@@ -230,3 +230,4 @@ def test_kkb_rebuild_on_the_command_line(folders, monkeypatch, tmp_path):
     (folders.raw_dir / FOLDER / "jan.csv").unlink()
     refused = cli.invoke(main, ["rebuild", "kkbpk_bulanan", "2024-01", "--landing-only"])
     assert refused.exit_code == 1 and "jan.csv is gone" in refused.output, refused.output
+    assert "  ingest_kkbpk_bulanan: kkbpk_bulanan 2024-01 cannot be rebuilt" in refused.output  # no class names
