@@ -20,8 +20,8 @@ import pytest
 
 from pipelines.config import REPO_ROOT
 from pipelines.synth import synthesize
+from tests.browser import ARTIFACTS, chromium_tab
 
-ARTIFACTS = REPO_ROOT / "test-artifacts"
 BIN = Path(sys.executable).parent
 SKDN = {"path": ["landing", "skdn"]}
 
@@ -107,30 +107,13 @@ def ui(tmp_path_factory):
         shutil.copy(root / "dagster-dev.log", ARTIFACTS / "dagster-dev.log")
 
 
-def browser_page(pw):
-    chromium = shutil.which("chromium")
-    if chromium is None:
-        pytest.fail("Debian's chromium is missing: `make test` installs it (make browser)")
-    browser = pw.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
-    return browser, browser.new_page(viewport={"width": 1440, "height": 900})
-
-
 def test_the_asset_graph_loads_in_the_browser(ui: Ui):
-    from playwright.sync_api import sync_playwright
-
-    ARTIFACTS.mkdir(exist_ok=True)
-    errors: list[str] = []
-    with sync_playwright() as pw:
-        browser, tab = browser_page(pw)
-        try:
-            tab.on("pageerror", lambda e: errors.append(str(e)))
-            tab.goto(f"{ui.url}/locations/kampung_kb/asset-groups/ingest_posyandu")
-            tab.wait_for_selector("text=skdn", timeout=60_000)
-            tab.wait_for_selector("text=eppgbm", timeout=60_000)
-            tab.screenshot(path=str(ARTIFACTS / "dagster-asset-graph.png"))
-        finally:
-            browser.close()
-    assert errors == []
+    with chromium_tab(console=(), failed_requests=False, width=1440) as (tab, problems):
+        tab.goto(f"{ui.url}/locations/kampung_kb/asset-groups/ingest_posyandu")
+        tab.wait_for_selector("text=skdn", timeout=60_000)
+        tab.wait_for_selector("text=eppgbm", timeout=60_000)
+        tab.screenshot(path=str(ARTIFACTS / "dagster-asset-graph.png"))
+    assert problems == []
 
 
 LAUNCH = """mutation($p: ExecutionParams!) { launchRun(executionParams: $p) { __typename
@@ -146,8 +129,6 @@ CHECKS = """query($k: AssetKeyInput!) { assetNodeOrError(assetKey: $k) { ... on 
 
 
 def test_a_materialisation_launched_through_graphql_completes_and_shows_its_check(ui: Ui):
-    from playwright.sync_api import sync_playwright
-
     params = {
         "selector": {
             "repositoryLocationName": "kampung_kb",
@@ -180,25 +161,18 @@ def test_a_materialisation_launched_through_graphql_completes_and_shows_its_chec
     stats = ui.graphql(PARTITIONS, {"k": SKDN})["assetNodeOrError"]["partitionStats"]
     assert stats["numMaterialized"] == 1 and stats["numPartitions"] >= 12 * 10  # 2016-01 .. last complete month
 
-    ARTIFACTS.mkdir(exist_ok=True)
-    errors: list[str] = []
-    with sync_playwright() as pw:
-        browser, tab = browser_page(pw)
-        try:
-            tab.on("pageerror", lambda e: errors.append(str(e)))
-            tab.goto(f"{ui.url}/assets/landing/skdn?view=checks")
-            tab.click("text=suite_skdn", timeout=60_000)
-            tab.wait_for_selector("text=bad_row_share", timeout=60_000)  # the check's metadata, as the UI shows it
-            tab.screenshot(path=str(ARTIFACTS / "dagster-asset-checks.png"))
-            tab.goto(f"{ui.url}/assets/landing/skdn?view=partitions")
-            tab.wait_for_selector("text=Materialized (1)", timeout=60_000)
-            skip = tab.locator("button:has-text('Skip')")  # Dagster's first-visit newsletter dialog
-            if skip.count():
-                skip.first.click()
-            tab.screenshot(path=str(ARTIFACTS / "dagster-partitions.png"))
-            tab.goto(f"{ui.url}/runs/{run_id}")
-            tab.wait_for_selector("text=ingest_skdn", timeout=60_000)
-            tab.screenshot(path=str(ARTIFACTS / "dagster-run.png"))
-        finally:
-            browser.close()
-    assert errors == []
+    with chromium_tab(console=(), failed_requests=False, width=1440) as (tab, problems):
+        tab.goto(f"{ui.url}/assets/landing/skdn?view=checks")
+        tab.click("text=suite_skdn", timeout=60_000)
+        tab.wait_for_selector("text=bad_row_share", timeout=60_000)  # the check's metadata, as the UI shows it
+        tab.screenshot(path=str(ARTIFACTS / "dagster-asset-checks.png"))
+        tab.goto(f"{ui.url}/assets/landing/skdn?view=partitions")
+        tab.wait_for_selector("text=Materialized (1)", timeout=60_000)
+        skip = tab.locator("button:has-text('Skip')")  # Dagster's first-visit newsletter dialog
+        if skip.count():
+            skip.first.click()
+        tab.screenshot(path=str(ARTIFACTS / "dagster-partitions.png"))
+        tab.goto(f"{ui.url}/runs/{run_id}")
+        tab.wait_for_selector("text=ingest_skdn", timeout=60_000)
+        tab.screenshot(path=str(ARTIFACTS / "dagster-run.png"))
+    assert problems == []

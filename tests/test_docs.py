@@ -4,16 +4,14 @@ Debian's chromium, with no request to the internet and no script error of ours. 
 from __future__ import annotations
 
 import re
-import shutil
 
 import pytest
 from click.testing import CliRunner
 
 from pipelines.cli import main
-from pipelines.config import REPO_ROOT
+from tests.browser import ARTIFACTS, chromium_tab
 from tests.e2e_run import E2E
 
-ARTIFACTS = REPO_ROOT / "test-artifacts"
 # dbt-docs (upstream) puts unrendered templates in <img src> / <link href> ("{{ getIcon(...) }}",
 # "${require('./assets/favicons/favicon.ico')}"); chromium reports those requests as failed (with their URL) and logs
 # "Failed to load resource" (without one). Nothing of ours: any other failed request still fails the test.
@@ -36,27 +34,11 @@ def docs(e2e: E2E, tmp_path_factory):
 
 
 def browse(url: str, shot: str, wait_for: str) -> tuple[list[str], str]:
-    from playwright.sync_api import sync_playwright
-
-    chromium = shutil.which("chromium")
-    if chromium is None:
-        pytest.fail("Debian's chromium is missing: `make test` installs it (make browser)")
-    ARTIFACTS.mkdir(exist_ok=True)
-    problems: list[str] = []
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
-        try:
-            tab = browser.new_page(viewport={"width": 1280, "height": 900})
-            tab.on("console", lambda m: problems.append(f"{m.type}: {m.text}") if m.type == "error" else 0)
-            tab.on("pageerror", lambda e: problems.append(f"pageerror: {e}"))
-            tab.on("requestfailed", lambda r: problems.append(f"request failed: {r.url}"))
-            tab.on("request", lambda r: problems.append(f"network: {r.url}") if r.url.startswith("http") else 0)
-            tab.goto(url)
-            tab.wait_for_selector(wait_for, timeout=30_000)
-            text = tab.inner_text("body")
-            tab.screenshot(path=str(ARTIFACTS / shot))
-        finally:
-            browser.close()
+    with chromium_tab(offline=True) as (tab, problems):
+        tab.goto(url)
+        tab.wait_for_selector(wait_for, timeout=30_000)
+        text = tab.inner_text("body")
+        tab.screenshot(path=str(ARTIFACTS / shot))
     return problems, text
 
 

@@ -5,16 +5,12 @@ chromium) without a console error. Screenshots go to test-artifacts/."""
 from __future__ import annotations
 
 import re
-import shutil
 
 import duckdb
-import pytest
 
-from pipelines.config import REPO_ROOT
 from pipelines.lib import publish, report
+from tests.browser import ARTIFACTS, chromium_tab
 from tests.e2e_run import E2E, published_id
-
-ARTIFACTS = REPO_ROOT / "test-artifacts"
 
 
 def page(e2e: E2E) -> str:
@@ -70,28 +66,13 @@ def test_the_report_works_offline_and_carries_no_personal_data(e2e: E2E):
 
 
 def test_the_report_renders_in_chromium_without_console_errors(e2e: E2E):
-    from playwright.sync_api import sync_playwright
-
-    chromium = shutil.which("chromium")
-    if chromium is None:
-        pytest.fail("Debian's chromium is missing: `make test` installs it (make browser)")
-    ARTIFACTS.mkdir(exist_ok=True)
-    problems: list[str] = []
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
-        try:
-            tab = browser.new_page(viewport={"width": 1280, "height": 900})
-            tab.on("console", lambda m: problems.append(f"{m.type}: {m.text}") if m.type in ("error", "warning") else 0)
-            tab.on("pageerror", lambda e: problems.append(f"pageerror: {e}"))
-            tab.on("requestfailed", lambda r: problems.append(f"request failed: {r.url}"))
-            tab.goto((e2e.settings.report_dir / report.REPORT_NAME).as_uri())
-            tab.wait_for_selector(".js-plotly-plot .main-svg", timeout=30_000)
-            charts = tab.locator(".js-plotly-plot").count()
-            drawn = tab.locator(".js-plotly-plot .main-svg").count()
-            title = tab.title()
-            tab.screenshot(path=str(ARTIFACTS / "report.png"), full_page=True)
-        finally:
-            browser.close()
+    with chromium_tab(console=("error", "warning")) as (tab, problems):
+        tab.goto((e2e.settings.report_dir / report.REPORT_NAME).as_uri())
+        tab.wait_for_selector(".js-plotly-plot .main-svg", timeout=30_000)
+        charts = tab.locator(".js-plotly-plot").count()
+        drawn = tab.locator(".js-plotly-plot .main-svg").count()
+        title = tab.title()
+        tab.screenshot(path=str(ARTIFACTS / "report.png"), full_page=True)
     assert problems == []
     assert charts == page(e2e).count('<figure class="chart">') == 7
     assert drawn >= charts  # every chart drew its SVG

@@ -130,6 +130,15 @@ class _Page:
         return f'<td class="num">{angka(value, unit)}</td>'
 
 
+def _trend(x: list[str], months: list[dict], series: tuple[tuple[str, str], ...], yaxis: dict) -> go.Figure:
+    """One line per (column, label) over the province's months."""
+    fig = go.Figure(
+        [go.Scatter(name=label, x=x, y=[m[col] for m in months], mode="lines+markers") for col, label in series]
+    )
+    fig.update_layout(yaxis=yaxis)
+    return fig
+
+
 def _province(page: _Page, con: duckdb.DuckDBPyConnection, prov: dict, newest: int) -> str:
     kode = prov["kode_prov"]
     months = _rows(con, "select * from rpt_provinsi_bulanan where kode_prov = ? order by periode_key", [kode])
@@ -158,13 +167,12 @@ def _province(page: _Page, con: duckdb.DuckDBPyConnection, prov: dict, newest: i
     page.chart(fig, f"Target: 1 kecamatan 1 Kampung KB, dan setiap desa/kelurahan ({bulan_label(newest, long=True)}).")
 
     page.parts.append("<h3>Keluarga berencana</h3>")
-    fig = go.Figure(
-        [
-            go.Scatter(name=label, x=x, y=[m[col] for m in months], mode="lines+markers")
-            for col, label in (("cpr", "CPR"), ("mkjp", "MKJP"), ("unmet_need", "Unmet need"))
-        ]
+    fig = _trend(
+        x,
+        months,
+        (("cpr", "CPR"), ("mkjp", "MKJP"), ("unmet_need", "Unmet need")),
+        {"title": "%", "rangemode": "tozero"},
     )
-    fig.update_layout(yaxis={"title": "%", "rangemode": "tozero"})
     page.chart(fig, "Tren bulanan di tingkat provinsi (laporan bulanan Kampung KB).")
     fig = go.Figure(
         [
@@ -181,13 +189,8 @@ def _province(page: _Page, con: duckdb.DuckDBPyConnection, prov: dict, newest: i
     page.chart(fig, "CPR per kabupaten/kota.")
 
     page.parts.append("<h3>Posyandu: SKDN dan stunting</h3>")
-    fig = go.Figure(
-        [
-            go.Scatter(name=label, x=x, y=[m[col] for m in months], mode="lines+markers")
-            for col, label in (("d_s", "D/S (partisipasi penimbangan)"), ("n_d", "N/D (berat badan naik)"))
-        ]
-    )
-    fig.update_layout(yaxis={"title": "%", "range": [0, 100]})
+    skdn = (("d_s", "D/S (partisipasi penimbangan)"), ("n_d", "N/D (berat badan naik)"))
+    fig = _trend(x, months, skdn, {"title": "%", "range": [0, 100]})
     page.chart(fig, "Rekap SKDN posyandu, tingkat provinsi.")
     fig = go.Figure(
         [
@@ -204,13 +207,8 @@ def _province(page: _Page, con: duckdb.DuckDBPyConnection, prov: dict, newest: i
     page.chart(fig, f"Kampung KB per kelas ({bulan_label(newest, long=True)}).")
 
     page.parts.append("<h3>Pelaporan</h3>")
-    fig = go.Figure(
-        [
-            go.Scatter(name=label, x=x, y=[m[col] for m in months], mode="lines+markers")
-            for col, label in (("kelengkapan_laporan", "Kelengkapan"), ("ketepatan_waktu", "Ketepatan waktu"))
-        ]
-    )
-    fig.update_layout(yaxis={"title": "% Kampung KB aktif yang melapor", "range": [0, 105]})
+    reporting = (("kelengkapan_laporan", "Kelengkapan"), ("ketepatan_waktu", "Ketepatan waktu"))
+    fig = _trend(x, months, reporting, {"title": "% Kampung KB aktif yang melapor", "range": [0, 105]})
     page.chart(fig, "Laporan bulanan yang diterima, dan yang diterima paling lambat tanggal 3 bulan berikutnya.")
 
     kec = _rows(
