@@ -189,3 +189,43 @@ def test_cadence_checks_list_every_kabupaten_overdue_against_today(pipeline_run)
     for entity, e in evaluations.items():
         assert not e.passed and e.severity.value == "WARN", entity
         assert e.metadata["kabupaten_watched"].value == 7 == e.metadata["kabupaten_overdue"].value, entity
+
+
+def test_every_table_dbt_built_shows_its_row_count_in_the_ui(pipeline_run):
+    """dbt models and seeds stored as tables carry `dagster/row_count` = the rows in the warehouse; views carry none."""
+    settings, _, _, second, _ = pipeline_run
+    counts = table_counts(settings)
+    shown = {}
+    for event in second.get_asset_materialization_events():
+        materialization = event.step_materialization_data.materialization
+        if event.step_key != "kampung_kb_dbt":
+            continue
+        row_count = materialization.metadata.get("dagster/row_count")
+        shown[materialization.asset_key.path[-1]] = row_count.value if row_count else None
+    stored = {r[0] for r in query(settings, "select table_name from duckdb_tables()")}
+    tables = {name for name in shown if name in stored}
+    assert {"dim_wilayah", "fct_kkbpk_bulanan", "rpt_kabupaten_bulanan"} <= tables
+    assert {name: shown[name] for name in tables} == {name: counts[name] for name in tables}
+    views = {r[0] for r in query(settings, "select view_name from duckdb_views() where not internal")}
+    views &= set(shown)
+    assert views and all(shown[name] is None for name in views)
+
+
+def test_reporting_marts_preview_their_newest_month_in_the_ui(pipeline_run):
+    settings, _, _, second, _ = pipeline_run
+    previews = {}
+    for event in second.get_asset_materialization_events():
+        materialization = event.step_materialization_data.materialization
+        if "preview" in materialization.metadata:
+            previews[materialization.asset_key.path[-1]] = materialization.metadata["preview"].value
+    reporting = {"rpt_provinsi_bulanan", "rpt_kabupaten_bulanan", "rpt_kecamatan_bulanan", "rpt_desa_bulanan"}
+    assert reporting | {"rpt_kampung_kb_bulanan"} <= set(previews)
+    newest, kabupaten = query(
+        settings,
+        "select max(periode_key), list(nama_kab || ' | ' || round(cpr, 1)::varchar order by nama_kab) "
+        "from rpt_kabupaten_bulanan where periode_key = (select max(periode_key) from rpt_kabupaten_bulanan)",
+    )[0]
+    assert f"{newest // 100}-{newest % 100:02d}" in previews["rpt_kabupaten_bulanan"]
+    assert all(f"| {row}" in previews["rpt_kabupaten_bulanan"] for row in kabupaten)
+    names = {r[0] for r in query(settings, "select distinct nama_desa from rpt_desa_bulanan")}
+    assert not any(name in previews["rpt_desa_bulanan"] for name in names)

@@ -17,6 +17,8 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 from pipelines.config import DBT_PROJECT_DIR, settings
 from pipelines.defs.operations import OWNERS, WAREHOUSE_POOL, permanent, retry_policy
 from pipelines.lib import faults
+from pipelines.lib.previews import mart_previews
+from pipelines.lib.row_counts import counted_relations, table_row_counts
 from pipelines.lib.storage import is_transient
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
@@ -66,9 +68,13 @@ class KampungKbTranslator(DagsterDbtTranslator):
 def kampung_kb_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     os.environ.update(settings().dbt_env())
     invocation = dbt.cli(["build"], context=context, raise_on_error=False)
-    for events, event in enumerate(invocation.stream(), start=1):
-        yield event
-        faults.reached(f"dbt:after_events:{events}")
+    # Held back until dbt exits: the row counts need the DuckDB file, which the dbt process locks while it runs.
+    # dbt's own log lines still stream to the step's logs.
+    events = []
+    for count, event in enumerate(invocation.stream(), start=1):
+        events.append(event)
+        faults.reached(f"dbt:after_events:{count}")
+    yield from with_row_counts(events, invocation.manifest)
     prune_run_targets(dbt_project.project_dir / "target")
     if not invocation.is_successful():
         error = str(invocation.get_error() or "dbt build failed")
@@ -82,6 +88,29 @@ def kampung_kb_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource):
             ) from None
         # a failing dbt test or model: retrying gives the same answer; the models after it were skipped
         raise permanent(f"{error}\nFix the model or the data, then re-run; BI tools keep the previous snapshot.")
+
+
+def with_row_counts(events: list[Any], manifest: Mapping[str, Any]) -> list[Any]:
+    """The dbt events, each output stored as a table carrying `dagster/row_count`, each reporting mart a preview."""
+    outputs = {_unique_id(event): event for event in events if isinstance(event, dg.Output)}
+    s = settings()
+    counts = table_row_counts(s.duckdb_path, counted_relations(manifest, outputs))
+    names = {uid: manifest["nodes"][uid]["alias"] for uid in outputs if uid in manifest["nodes"]}
+    previews = mart_previews(s.duckdb_path, names.values())
+    out = []
+    for event in events:
+        uid = _unique_id(event) if isinstance(event, dg.Output) else ""
+        extra: dict[str, Any] = {}
+        if uid in counts:
+            extra["dagster/row_count"] = counts[uid]
+        if uid in names and names[uid] in previews:
+            extra["preview"] = dg.MetadataValue.md(previews[names[uid]])
+        out.append(event.with_metadata({**event.metadata, **extra}) if extra else event)
+    return out
+
+
+def _unique_id(output: dg.Output) -> str:
+    return str(output.metadata["unique_id"].value)
 
 
 def prune_run_targets(target_dir: Path, keep: int = 5) -> None:
