@@ -107,6 +107,13 @@ def ui(tmp_path_factory):
         shutil.copy(root / "dagster-dev.log", ARTIFACTS / "dagster-dev.log")
 
 
+def skip_newsletter(tab) -> None:
+    """Dagster's first-visit newsletter dialog covers the page in screenshots."""
+    skip = tab.locator("button:has-text('Skip')")
+    if skip.count():
+        skip.first.click()
+
+
 def test_the_asset_graph_loads_in_the_browser(ui: Ui):
     with chromium_tab(console=(), failed_requests=False, width=1440) as (tab, problems):
         tab.goto(f"{ui.url}/locations/kampung_kb/asset-groups/ingest_posyandu")
@@ -168,11 +175,45 @@ def test_a_materialisation_launched_through_graphql_completes_and_shows_its_chec
         tab.screenshot(path=str(ARTIFACTS / "dagster-asset-checks.png"))
         tab.goto(f"{ui.url}/assets/landing/skdn?view=partitions")
         tab.wait_for_selector("text=Materialized (1)", timeout=60_000)
-        skip = tab.locator("button:has-text('Skip')")  # Dagster's first-visit newsletter dialog
-        if skip.count():
-            skip.first.click()
+        skip_newsletter(tab)
         tab.screenshot(path=str(ARTIFACTS / "dagster-partitions.png"))
         tab.goto(f"{ui.url}/runs/{run_id}")
         tab.wait_for_selector("text=ingest_skdn", timeout=60_000)
         tab.screenshot(path=str(ARTIFACTS / "dagster-run.png"))
+    assert problems == []
+
+
+BACKFILL = """mutation($p: LaunchBackfillParams!) { launchPartitionBackfill(backfillParams: $p) { __typename
+  ... on LaunchBackfillSuccess { backfillId } ... on PythonError { message } ... on InvalidSubsetError { message } } }"""
+BACKFILL_STATUS = """query($id: String!) { partitionBackfillOrError(backfillId: $id) { __typename
+  ... on PartitionBackfill { status runs(limit: 10) { runId status tags { key value } } } } }"""
+DONE = ("COMPLETED", "COMPLETED_SUCCESS", "COMPLETED_FAILED", "FAILED", "CANCELED")
+
+
+def test_a_backfill_of_one_month_runs_once_and_the_ui_shows_it_completed(ui: Ui):
+    """A month rebuilt as a backfill (what an engineer does from the partition view): one run with the range tags."""
+    params = {"partitionNames": ["2024-01"], "assetSelection": [SKDN], "fromFailure": False, "tags": []}
+    launched = ui.graphql(BACKFILL, {"p": params})["launchPartitionBackfill"]
+    assert launched["__typename"] == "LaunchBackfillSuccess", launched
+    backfill_id = launched["backfillId"]
+    backfill = wait(
+        "backfill to finish",
+        lambda: (b := ui.graphql(BACKFILL_STATUS, {"id": backfill_id})["partitionBackfillOrError"])["status"] in DONE
+        and b,
+        420,
+        every=3.0,
+    )
+    assert backfill["status"] in ("COMPLETED", "COMPLETED_SUCCESS"), backfill
+    (run,) = backfill["runs"]  # single-run backfill policy: the month is one run
+    tags = {t["key"]: t["value"] for t in run["tags"]}
+    assert run["status"] == "SUCCESS"
+    assert tags["dagster/asset_partition_range_start"] == tags["dagster/asset_partition_range_end"] == "2024-01"
+
+    with chromium_tab(console=(), failed_requests=False, width=1440) as (tab, problems):
+        tab.goto(f"{ui.url}/runs/b/{backfill_id}")
+        tab.wait_for_selector("text=Succeeded", timeout=60_000)
+        tab.wait_for_selector("text=100% completed", timeout=60_000)  # the asset's row: 1 partition targeted, done
+        assert "Partition selection" in (page := tab.inner_text("body")) and "2024-01" in page
+        skip_newsletter(tab)
+        tab.screenshot(path=str(ARTIFACTS / "dagster-backfill.png"))
     assert problems == []
