@@ -199,8 +199,9 @@ def test_a_backfill_of_one_month_runs_once_and_the_ui_shows_it_completed(ui: Ui)
     backfill_id = launched["backfillId"]
     backfill = wait(
         "backfill to finish",
-        lambda: (b := ui.graphql(BACKFILL_STATUS, {"id": backfill_id})["partitionBackfillOrError"])["status"] in DONE
-        and b,
+        lambda: (
+            (b := ui.graphql(BACKFILL_STATUS, {"id": backfill_id})["partitionBackfillOrError"])["status"] in DONE and b
+        ),
         420,
         every=3.0,
     )
