@@ -75,8 +75,9 @@ dev: install ## Start the Dagster UI and daemon (schedules, sensors) on http://1
 docs: install ## Build the dbt docs site and the Data Docs index into warehouse/docs/ (offline; after make run)
 	$(BIN)/kkb docs
 
-bench: install ## Measure generator throughput, run time and peak memory (full size); writes bench/results.json
-	$(BIN)/kkb bench --out bench/results.json
+SCALE ?= province
+bench: install ## Time every stage at SCALE=province|tenth|national; writes warehouse/bench/<scale>.json and .md
+	$(BIN)/kkb bench --scale $(SCALE)
 
 lint: install ## ruff (Python), sqlfluff (dbt SQL), mypy (pipelines/)
 	$(BIN)/ruff check pipelines tests

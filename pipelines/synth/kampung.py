@@ -45,7 +45,9 @@ def choose_kampung_kb(geo: Geography, seed: int) -> pd.DataFrame:
     kkb = desa.loc[chosen, ["kode_desa", "nama_desa", "kode_kec", "nama_kec", "kode_kab", "nama_kab"]].copy()
     kkb["desa_index"] = np.flatnonzero(chosen)
     n = len(kkb)
-    kkb["kampung_kb_id"] = np.sort(rng.choice(np.arange(1000, 99999), size=n, replace=False))
+    # ids unique across provinces (the portal's ids are national): the province code leads
+    prefix = int(desa["kode_desa"].iloc[0][:2]) * 100_000 if len(desa) else 0
+    kkb["kampung_kb_id"] = prefix + np.sort(rng.choice(np.arange(1000, 99999), size=n, replace=False))
     motif = rng.choice(np.array(P.NAMA_MOTIF, dtype=object), n)
     # the first Kampung KB of each kabupaten has a name with a typographic apostrophe, as typed in Word/Excel
     firsts = kkb.reset_index(drop=True).groupby("kode_kab").head(1).index.to_numpy()
@@ -247,7 +249,7 @@ def intervensi(kkb: pd.DataFrame, months: list[tuple[int, int]], seed: int) -> l
     """Activity posts: about 1.5 a month per Kampung KB, with partner agencies and targets as lists."""
     rng = stream(seed, "intervensi")
     records = []
-    next_id = 500_000
+    next_id = (int(kkb["kode_desa"].iloc[0][:2]) * 10_000_000 if len(kkb) else 0) + 500_000  # national ids
     for y, m in months:
         n_days = (dt.date(y + (m == 12), m % 12 + 1, 1) - dt.date(y, m, 1)).days
         counts = rng.poisson(1.5, len(kkb))
