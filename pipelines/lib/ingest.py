@@ -2,16 +2,25 @@
 
 Every raw row ends in exactly one place: landed, quarantined (with the rules it broke, file and row number), or in a
 file that was a duplicate (counted, not loaded) or rejected (unreadable, with the reason). Small files are validated
-together in row batches (Great Expectations has a fixed cost per call); a large file is validated chunk by chunk in
-bounded memory, and its parts are discarded if it turns out unreadable part-way, so no file is ever half loaded.
+together in row batches; a large file is validated chunk by chunk in bounded memory, and its parts are discarded if
+it turns out unreadable part-way, so no file is ever half loaded.
+
+Every row is checked against the entity's Great Expectations suite compiled to DuckDB (`rules_sql`, one vectorised
+query per chunk). Great Expectations itself validates a sample of each batch (every failing row up to
+`SAMPLE_FAILING`, then passing rows up to `SAMPLE_PASSING`): its result must flag exactly the rows and rules the
+compiled suite flagged, or the batch fails (a translation bug must never pass silently), and it makes the batch's
+Data Docs.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import logging
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,9 +43,13 @@ from pipelines.lib.landing import (
 )
 from pipelines.lib.periods import period_keys
 from pipelines.lib.readers import RejectedFile, read_chunks
-from pipelines.lib.validate import parameters, validate_frame
+from pipelines.lib.rules_sql import validate_frame_sql
+from pipelines.lib.validate import ValidationError, parameters, suite_json, validate_frame
 
 log = logging.getLogger(__name__)
+
+SAMPLE_FAILING = 20_000  # rows Great Expectations re-validates per batch: failing ones first (Data Docs show them)
+SAMPLE_PASSING = 5_000
 
 
 @dataclass
@@ -120,6 +133,20 @@ def landed_values(settings: Settings, entity: str, column: str) -> set:
         con.close()
 
 
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection while a chunk is processed: a chunk allocates millions of small containers
+    (per-row rule lists), and each full collection would walk the whole heap (Dagster, GE, pandas: measured 5.7 of
+    29 s on 1.5 M PK members). Cycles made meanwhile are collected after the chunk."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 class Batch:
     """Buffers typed rows of small files and validates/writes them in row batches."""
 
@@ -145,7 +172,10 @@ class Batch:
         self.buffer: list[tuple[pd.DataFrame, mf.FileRecord]] = []
         self.buffered_rows = 0
         self.rule_counts: Counter = Counter()
-        self.docs: list[tuple[object, str]] = []  # (GE validation result, what it covered) for Data Docs
+        self.suite = suite_json(entity.suite)
+        self.sample: list[pd.DataFrame] = []  # typed rows (+ the compiled suite's labels) for Great Expectations
+        self.sampled = {"failing": 0, "passing": 0}
+        self.rows_validated = 0
         self.lookups = {
             param: (column, landed_values(settings, other, column)) for param, (other, column) in entity.lookups.items()
         }
@@ -164,13 +194,15 @@ class Batch:
         raw = pd.concat([r.assign(_file=rec.path) for r, rec in zip(raws, recs, strict=True)], ignore_index=True)
         text_cols = [c for c in raw.columns if c not in ("_row", "_file")]
         raw[text_cols] = raw[text_cols].fillna("")  # a column one file lacks is empty in its rows
-        typed, errors = coerce(raw, self.entity, self.today)
-        self._validate_and_write(raw, typed, errors, {r.path: r for r in recs}, tag="buffer")
+        with gc_paused():
+            typed, errors = coerce(raw, self.entity, self.today)
+            self._validate_and_write(raw, typed, errors, {r.path: r for r in recs}, tag="buffer")
         self.buffer, self.buffered_rows = [], 0
 
     def add_chunk_of_large(self, raw: pd.DataFrame, rec: mf.FileRecord) -> None:
-        typed, errors = coerce(raw, self.entity, self.today)
-        self._validate_and_write(raw.assign(_file=rec.path), typed, errors, {rec.path: rec}, tag=rec.path)
+        with gc_paused():
+            typed, errors = coerce(raw, self.entity, self.today)
+            self._validate_and_write(raw.assign(_file=rec.path), typed, errors, {rec.path: rec}, tag=rec.path)
 
     def periods_of(self, path: str) -> str | None:
         found = self.file_periods.get(path)
@@ -192,9 +224,9 @@ class Batch:
         if periods is not None:
             for path, found in pd.DataFrame({"f": raw["_file"], "p": periods}).dropna().groupby("f")["p"]:
                 self.file_periods.setdefault(str(path), set()).update(found)
-        results: list = []
-        failures = validate_frame(typed, self.entity.suite, parameters(typed, self.today, self.lookups), results)
-        self.docs.append((results[0], f"{len(typed):,} rows of {', '.join(sorted(recs))[:300]}"))
+        failures = validate_frame_sql(typed, self.suite, parameters(typed, self.today, self.lookups))
+        self._keep_sample(typed, failures)
+        self.rows_validated += len(typed)
         failures = type_errors + failures  # elementwise list concatenation
         bad = failures.map(bool)
         files = raw["_file"]
@@ -229,6 +261,39 @@ class Batch:
             q["reasons"] = ["; ".join(rs) for rs in reasons]
             q["record"] = quarantine_records(raw.loc[bad], self.entity, self.key)
             self.quarantined.write(q, tag, None if periods is None else periods[bad])
+
+    def _keep_sample(self, typed: pd.DataFrame, failures: pd.Series) -> None:
+        failing = failures.map(bool)
+        for kind, mask, limit in (("failing", failing, SAMPLE_FAILING), ("passing", ~failing, SAMPLE_PASSING)):
+            room = limit - self.sampled[kind]
+            if room > 0 and mask.any():
+                rows = typed.loc[mask].head(room).assign(_labels=failures.loc[mask].head(room))
+                self.sample.append(rows)
+                self.sampled[kind] += len(rows)
+
+    def sample_docs(self) -> list[tuple[object, str]]:
+        """Great Expectations on the batch's sample: (result, what it covered) for the Data Docs. Raises
+        ValidationError when it disagrees with the compiled suite on any sampled row."""
+        if not self.sample:
+            return []
+        sample = pd.concat(self.sample, ignore_index=True)
+        labels = sample.pop("_labels")
+        results: list = []
+        expected = validate_frame(sample, self.entity.suite, parameters(sample, self.today, self.lookups), results)
+        differ = [i for i in sample.index if sorted(expected[i]) != sorted(labels[i])]
+        if differ:
+            i = differ[0]
+            raise ValidationError(
+                f"suite {self.entity.suite}: the rules compiled to DuckDB disagree with Great Expectations on "
+                f"{len(differ)} of {len(sample):,} sampled rows (e.g. {sample.at[i, '_row']}: GE {expected[i]}, "
+                f"DuckDB {labels[i]}). This is a bug in pipelines/lib/rules_sql.py; nothing was committed."
+            )
+        covered = (
+            f"a sample of {len(sample):,} of the batch's {self.rows_validated:,} rows "
+            f"({self.sampled['failing']:,} failing first, then {self.sampled['passing']:,} passing); "
+            "every row was checked with the same suite compiled to DuckDB, with the same result on this sample"
+        )
+        return [(results[0], covered)]
 
 
 def read_file(batch: Batch, path: Path, rec: mf.FileRecord) -> None:
@@ -334,6 +399,7 @@ def ingest_entity(
     for path, rec in tqdm(to_read, desc=f"ingest {entity.name}", unit="file", disable=not progress):
         read_file(batch, path, rec)
     batch.flush()
+    docs = batch.sample_docs()  # before anything moves: a disagreement must leave nothing behind
     for rec in report.files:
         rec.periods = batch.periods_of(rec.path)
     report.periods = set().union(*batch.file_periods.values())
@@ -347,7 +413,7 @@ def ingest_entity(
         batch.quarantined.move_to(settings.quarantine_dir / entity.name / batch_id)
         faults.reached(f"ingest:after_move:{entity.name}")
         mf.write_manifest(settings, entity.name, batch_id, report.files)
-        report.data_docs = write_docs(settings, entity, batch_id, batch.docs)
+        report.data_docs = write_docs(settings, entity, batch_id, docs)
     else:
         report.batch = None
     mf.sweep_uncommitted(settings, entity.name)  # the empty staging folder

@@ -147,6 +147,11 @@ def rebuild_periods(
         read_file(batch, settings.raw_dir / h["path"], rec)
         report.files.append(rec)
     batch.flush()
+    try:
+        docs = batch.sample_docs()
+    except Exception:
+        mf.sweep_uncommitted(settings, entity.name)
+        raise
     rejected = [f for f in report.files if f.status == "rejected"]
     if rejected:
         mf.sweep_uncommitted(settings, entity.name)
@@ -177,7 +182,7 @@ def rebuild_periods(
     faults.reached(f"rebuild:after_record:{entity.name}")
     mf.sweep_uncommitted(settings, entity.name)  # deletes the replaced period folders and the staging
     report.after = {p: rows_in_period(settings, entity.name, p) for p in wanted}
-    report.data_docs = write_docs(settings, entity, batch_id, batch.docs)
+    report.data_docs = write_docs(settings, entity, batch_id, docs)
     report.seconds = time.perf_counter() - started
     log.info(
         "%s %s rebuilt from %d file(s): %d landed, %d quarantined (before: %s)",

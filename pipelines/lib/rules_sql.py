@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 DERIVED_EXPRESSION = re.compile(r"^[\w\s+\-*/().]+$")
@@ -183,13 +184,19 @@ def validate_frame_sql(typed: pd.DataFrame, suite: dict, params: dict[str, Any])
     import duckdb
 
     compiled = compile_suite(suite, params)
-    frame = typed.reset_index(drop=True)
+    frame = typed.reset_index(drop=True).assign(_pos=np.arange(len(typed)))
     con = duckdb.connect()
     try:
         con.register("typed_rows", frame)
         derived = "".join(f", {expr} as {ident(col)}" for col, expr in compiled.derived.items())
-        sql = f"select {compiled.failures_expression()} as failures from (select *{derived} from typed_rows)"
-        values = con.execute(sql, compiled.params).fetchnumpy()["failures"]
+        sql = (
+            f"select _pos, failures from (select _pos, {compiled.failures_expression()} as failures "
+            f"from (select *{derived} from typed_rows)) where len(failures) > 0"
+        )
+        found = con.execute(sql, compiled.params).fetchall()  # only the failing rows cross into Python
     finally:
         con.close()
-    return pd.Series([list(v) for v in values], index=typed.index, dtype=object)
+    out: list[list[str]] = [[] for _ in range(len(typed))]
+    for pos, labels in found:
+        out[pos] = list(labels)
+    return pd.Series(out, index=typed.index, dtype=object)

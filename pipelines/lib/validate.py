@@ -63,6 +63,13 @@ def suite_path(name: str) -> Path:
 
 
 @functools.cache
+def suite_json(name: str) -> dict:
+    """The suite's JSON as written (what `rules_sql` compiles)."""
+    with open(suite_path(name), encoding="utf-8") as fh:
+        return json.load(fh)
+
+
+@functools.cache
 def load_suite(name: str):
     """The suite as a GE object, read from its JSON file."""
     import great_expectations as gx
