@@ -39,7 +39,7 @@ $(STAMP): pyproject.toml requirements.lock
 	@touch $@
 
 $(DBT_MANIFEST): $(STAMP) $(DBT_SOURCES)
-	cd dbt_project && KKB_WAREHOUSE_DIR=$(CURDIR)/warehouse ../$(BIN)/dbt parse --quiet --profiles-dir .
+	cd dbt_project && KKB_WAREHOUSE_DIR=$(CURDIR)/warehouse ../$(BIN)/dbt parse --quiet --no-partial-parse --profiles-dir .  # partial parsing misses selectors.yml
 	@touch $@
 
 demo-data: $(STAMP) ## Generate the demo source files into raw/ (only if raw/ is empty)

@@ -418,7 +418,7 @@ def markdown(r: dict) -> str:
         row(f"read + validate + land `{name}`", e["rows_read"], e["seconds"], e["step_peak_rss_mib"])
     dbt = first["steps"].get("kampung_kb_dbt", {})
     row("dbt build", None, dbt.get("seconds"), dbt.get("peak_rss_mib"))
-    for key in ("bi_snapshot", "bi_postgres", "report_kampung_kb"):
+    for key in ("bi__snapshot", "bi__postgres", "report__kampung_kb"):
         step = first["steps"].get(key)
         if step:
             row(f"publish: {key}", None, step["seconds"], step["peak_rss_mib"])

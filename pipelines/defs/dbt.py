@@ -63,6 +63,7 @@ class KampungKbTranslator(DagsterDbtTranslator):
     manifest=dbt_project.manifest_path,
     project=dbt_project,
     dagster_dbt_translator=KampungKbTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_checks=True)),
+    selector="nightly",  # dbt_project/selectors.yml: no unit tests, no staging restatements of the GE suites
     pool=WAREHOUSE_POOL,
 )
 def kampung_kb_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource):
