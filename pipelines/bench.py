@@ -179,9 +179,10 @@ def generate(sc: Scale, raw: Path, work: Path, env: dict[str, str]) -> dict:
 
 
 FLOOR_SCRIPT = r"""
-import json, sys, time
+import json, sys, tempfile, time
 from pathlib import Path
 import duckdb
+import pandas as pd
 from pipelines.lib.entities import ENTITIES
 from pipelines.lib.manifest import discover
 from pipelines.lib.readers import RejectedFile, _detect_encoding, file_format, read_chunks
@@ -189,43 +190,50 @@ from pipelines.lib.readers import RejectedFile, _detect_encoding, file_format, r
 raw, db = Path(sys.argv[1]), sys.argv[2]
 con = duckdb.connect(db)
 con.execute("set memory_limit = '3GB'")
+recoded = Path(tempfile.mkdtemp(dir=Path(db).parent))
 out = {}
 for name, entity in ENTITIES.items():
     started, rows = time.perf_counter(), 0
     files = list(discover(raw, entity.folder))
-    delimited = [p for p in files if file_format(p) == "csv"]
-    jsonl = [str(p) for p in files if file_format(p) == "jsonl"]
-    other = [p for p in files if file_format(p) not in ("csv", "jsonl")]
-    for path in delimited:  # every file sniffed on its own: delimiters and encodings differ
-        try:
-            encoding = _detect_encoding(path)
-        except RejectedFile:
-            continue
-        if encoding == "cp1252":  # DuckDB reads UTF-8 and Latin-1 only: Windows-1252 bytes are re-encoded first
-            utf8 = Path(db).with_suffix(".csv")
-            utf8.write_text(path.read_bytes().decode("cp1252"), encoding="utf-8")
-            path = utf8
-        try:
-            con.execute(
-                "create or replace table f as select * from read_csv(?, all_varchar = true, null_padding = true, "
-                "ignore_errors = true)",
-                [str(path)],
-            )
-        except duckdb.Error:  # a damaged file the pipeline rejects too
-            continue
+    delimited, jsonl, workbooks = [], [], []
+    for path in files:
+        kind = file_format(path)
+        if kind == "jsonl":
+            jsonl.append(str(path))
+        elif kind == "xlsx":
+            workbooks.append(path)
+        else:
+            try:
+                encoding = _detect_encoding(path)
+            except RejectedFile:
+                continue
+            if encoding == "cp1252":  # DuckDB reads UTF-8 and Latin-1 only: Windows-1252 is re-encoded first
+                utf8 = recoded / f"{len(delimited)}.csv"
+                utf8.write_text(path.read_bytes().decode("cp1252"), encoding="utf-8")
+                path = utf8
+            delimited.append(str(path))
+    if delimited:  # one scan; every file sniffed for its own dialect and header (union_by_name)
+        con.execute(
+            "create or replace table f as select * from read_csv(?, all_varchar = true, union_by_name = true, "
+            "null_padding = true, ignore_errors = true)",
+            [delimited],
+        )
         rows += con.execute("select count(*) from f").fetchone()[0]
     if jsonl:
         con.execute("create or replace table j as select * from read_json(?, format = 'newline_delimited')", [jsonl])
         rows += con.execute("select count(*) from j").fetchone()[0]
-    for path in other:  # XLSX workbooks: DuckDB's excel extension would be a download; read as the pipeline does
+    parts = []
+    for path in workbooks:  # DuckDB's excel extension would be a download: calamine, as the pipeline reads them
         try:
             _, chunks = read_chunks(path, entity)
-            for chunk in chunks:
-                con.register("x", chunk)
-                con.execute("create or replace table x_t as select * from x")
-                rows += len(chunk)
-        except RejectedFile:  # a damaged workbook the pipeline rejects too
+            parts.extend(chunks)
+        except RejectedFile:
             continue
+    if parts:
+        x = pd.concat(parts, ignore_index=True)
+        con.register("x", x)
+        con.execute("create or replace table x_t as select * from x")
+        rows += len(x)
     out[name] = {"files": len(files), "rows": rows, "seconds": round(time.perf_counter() - started, 2)}
 print("FLOOR " + json.dumps(out))
 """
