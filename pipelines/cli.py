@@ -216,14 +216,15 @@ def rebuild(entity: str, dari: str, sampai: str | None, landing_only: bool) -> N
 @click.option(
     "--out", "out_dir", type=click.Path(path_type=Path), help="Folder for <scale>.json/.md (default <warehouse>/bench)."
 )
-@click.option("--keep", is_flag=True, help="Keep the generated raw files and warehouse of the bench (work-<scale>/).")
-def bench(scale_name: str, out_dir: Path | None, keep: bool) -> None:
+@click.option("--keep", is_flag=True, help="Keep the bench's warehouse (work-<scale>/) for a look afterwards.")
+@click.option("--fresh", is_flag=True, help="Generate the raw files again even if raw-<scale>/ holds them.")
+def bench(scale_name: str, out_dir: Path | None, keep: bool, fresh: bool) -> None:
     """Generate data at a scale and time every stage (generate, floor, ingestion per entity, dbt build, publish, an
     incremental day, a month rebuilt) with rows per second, peak memory and disk; judge the targets."""
     from pipelines.bench import run_bench, scale
 
     target = out_dir or settings().warehouse_dir / "bench"
-    results = run_bench(scale(scale_name), target, keep=keep)
+    results = run_bench(scale(scale_name), target, keep=keep, fresh=fresh)
     click.echo((target / f"{scale_name}.md").read_text())
     click.echo(f"figures written to {target / scale_name}.json and .md")
     if any(t["met"] is False for t in results["targets"].values()):

@@ -231,12 +231,13 @@ class Batch:
         bad = failures.map(bool)
         files = raw["_file"]
         shas = files.map({p: r.sha256 for p, r in recs.items()})
-        for path, n_read in files.value_counts().items():
+        # one grouping pass (comparing `files == path` per file was quadratic: 44,000 small files, 14 minutes)
+        per_file = pd.DataFrame({"f": files.to_numpy(), "bad": bad.to_numpy()}).groupby("f", sort=False)["bad"]
+        for path, n_read, n_bad in zip(*per_file.agg(["size", "sum"]).reset_index().T.to_numpy(), strict=True):
             rec = recs[path]
-            n_bad = int(bad[files == path].sum())
             rec.rows_read += int(n_read)
-            rec.rows_quarantined += n_bad
-            rec.rows_landed += int(n_read) - n_bad
+            rec.rows_quarantined += int(n_bad)
+            rec.rows_landed += int(n_read) - int(n_bad)
         lineage = {
             "_file": files,
             "_file_sha256": shas,
