@@ -4,12 +4,16 @@ KKB_RAW_DIR        source files as delivered (default: raw/ in the repo)
 KKB_WAREHOUSE_DIR  everything the pipeline writes (default: warehouse/ in the repo); the DuckDB warehouse is
                    kampung_kb.duckdb inside it
 KKB_PII_KEY        the HMAC key that pseudonymises NIK / No. KK (required; `KKB_DEMO=1` allows a demo key)
+KKB_DUCKDB_MEMORY  DuckDB's memory limit for dbt and every connection the pipeline opens (default 2GB); beyond it
+                   DuckDB spills to warehouse/.duckdb_tmp/. With the Python process around it the whole run stays
+                   within 4 GiB (`make bench`)
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,9 +65,27 @@ class Settings:
     def reference_dir(self) -> Path:
         return self.warehouse_dir / "reference"
 
+    @property
+    def duckdb_temp_dir(self) -> Path:
+        """Where DuckDB spills what does not fit in its memory limit."""
+        return self.warehouse_dir / ".duckdb_tmp"
+
     def dbt_env(self) -> dict[str, str]:
-        """Variables dbt reads (paths only: never the PII key, dbt writes env_var() values into artifacts)."""
-        return {"KKB_WAREHOUSE_DIR": str(self.warehouse_dir), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+        """Variables dbt reads (paths and limits only: never the PII key, dbt writes env_var() values into
+        artifacts)."""
+        return {
+            "KKB_WAREHOUSE_DIR": str(self.warehouse_dir),
+            "KKB_DUCKDB_MEMORY": duckdb_memory_limit(),
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        }
+
+
+def duckdb_memory_limit() -> str:
+    """KKB_DUCKDB_MEMORY (e.g. '2GB', '1500MB'); refuses anything DuckDB would not read as a size."""
+    value = os.environ.get("KKB_DUCKDB_MEMORY", "").strip() or "2GB"
+    if not re.fullmatch(r"\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", value, flags=re.IGNORECASE):
+        raise ConfigError(f"KKB_DUCKDB_MEMORY={value!r} is not a size such as 2GB or 1500MB.")
+    return value
 
 
 def settings() -> Settings:

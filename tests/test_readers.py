@@ -7,7 +7,6 @@ import gzip
 import pandas as pd
 import pytest
 
-from pipelines.lib.coerce import coerce, to_date, to_float, to_int, to_kode_wilayah
 from pipelines.lib.entities import KKBPK_BULANAN, normalise_header
 from pipelines.lib.readers import RejectedFile, read_chunks
 from tests.kkbpk_files import HEADER, csv_row, write_csv, write_xlsx
@@ -100,23 +99,3 @@ def test_undecodable_text_is_rejected(tmp_path):
     path.write_bytes((";".join(HEADER) + "\n").encode() + b"\x81\x8d\x8f;" + b"1;" * 10 + b"\n")
     with pytest.raises(RejectedFile, match="neither UTF-8 nor Windows-1252"):
         read_chunks(path, KKBPK_BULANAN)
-
-
-def test_typing_values():
-    s = pd.Series
-    assert to_int(s(["12", " 13.0", "abc", "", "-4"], dtype="str")).tolist()[:2] == [12.0, 13.0]
-    assert to_int(s(["abc"], dtype="str")).isna().all()
-    assert to_float(s(["12,4", "3.5"], dtype="str")).tolist() == [12.4, 3.5]
-    dates = to_date(s(["2024-02-03", "03/02/2024", "45325", "31/02/2024"], dtype="str"))
-    assert [d.date().isoformat() if not pd.isna(d) else None for d in dates] == [
-        "2024-02-03", "2024-02-03", "2024-02-03", None]  # fmt: skip
-    codes = to_kode_wilayah(s(["1901012007", "1901012007.0", "19.01.01.2007", "1903010005"], dtype="str"))
-    assert codes.tolist() == ["19.01.01.2007"] * 3 + ["19.03.01.0005"]
-
-
-def test_untypeable_value_is_a_type_error_not_a_blank():
-    raw = pd.DataFrame([csv_row(1, pa_pil="abc")], columns=HEADER, dtype="str")
-    raw["_row"] = [2]
-    typed, errors = coerce(raw, KKBPK_BULANAN)
-    assert pd.isna(typed.loc[0, "pa_pil"])
-    assert errors[0] == ["type_error:pa_pil"]

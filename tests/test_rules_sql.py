@@ -19,11 +19,10 @@ from pipelines.lib.readers import RejectedFile, read_chunks
 from pipelines.lib.rules_sql import (
     UnsupportedExpectation,
     compile_suite,
-    load_suite_json,
     python_regex_to_re2,
     validate_frame_sql,
 )
-from pipelines.lib.validate import parameters, suite_path, validate_frame
+from pipelines.lib.validate import parameters, suite_json, validate_frame
 from pipelines.synth import synthesize
 
 TODAY = dt.date(2024, 4, 15)
@@ -79,7 +78,7 @@ def test_duckdb_flags_exactly_what_great_expectations_flags(typed_frames, name):
     typed = with_edges(typed_frames[name])
     params = parameters(typed, TODAY, lookups_for(name, typed_frames))
     expected = validate_frame(typed, entity.suite, params)
-    got = validate_frame_sql(typed, load_suite_json(suite_path(entity.suite)), params)
+    got = validate_frame_sql(typed, suite_json(entity.suite), params)
     assert expected.map(bool).sum() > 0, "the frame must break some rules, or the comparison proves nothing"
     differ = [(i, expected[i], got[i]) for i in typed.index if sorted(expected[i]) != sorted(got[i])]
     assert differ == [], differ[:5]

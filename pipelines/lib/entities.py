@@ -16,6 +16,7 @@ Column types:
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -66,9 +67,9 @@ class Entity:
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)
 
-    @property
+    @functools.cached_property
     def header_map(self) -> dict[str, str]:
-        """Normalised header (and alias) -> canonical column name."""
+        """Normalised header (and alias) -> canonical column name (computed once: every file asks for it)."""
         out: dict[str, str] = {}
         for c in self.columns:
             out[normalise_header(c.name)] = c.name
@@ -102,6 +103,11 @@ def plain_header(text: object) -> str:
 
 def normalise_header(text: object) -> str:
     """plain_header, then legacy words mapped: 'Ikut UPPKS' -> 'ikut_uppka'."""
+    return _normalise(str(text))
+
+
+@functools.lru_cache(maxsize=8192)  # the same few hundred header cells, in every one of thousands of files
+def _normalise(text: str) -> str:
     h = plain_header(text)
     for old, new in LEGACY_WORDS.items():
         h = re.sub(rf"(^|_){old}($|_)", rf"\g<1>{new}\g<2>", h)

@@ -18,11 +18,11 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipelines.config import Settings
+from pipelines.lib import duck
 from pipelines.lib.periods import folder_name
 
 SKIP_PREFIXES = (".", "~$", "_")  # hidden files, Excel lock files, our own markers
@@ -101,7 +101,7 @@ def read_manifest(settings: Settings, entity: str | None = None) -> list[dict]:
     files = sorted(settings.manifest_dir.glob(pattern))
     if not files:
         return []
-    con = duckdb.connect()
+    con = duck.connect()
     try:
         rel = con.read_parquet([str(f) for f in files], union_by_name=True)
         cols = rel.columns

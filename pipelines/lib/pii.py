@@ -12,6 +12,8 @@ import hmac
 import pandas as pd
 import pyarrow as pa
 
+from pipelines.lib import duck
+
 
 def hmac_hex(value: str, key: bytes) -> str:
     return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()
@@ -24,21 +26,20 @@ def pseudonymise(values: pd.Series, key: bytes) -> pd.Series:
     the key padded to SHA-256's 64-byte block (RFC 2104), equal to `hmac_hex` (tested); ~40x faster than hashlib per
     value from Python (1.5 M values: 0.15 s against 6.5 s).
     """
-    import duckdb
 
     block = 64
     k = hashlib.sha256(key).digest() if len(key) > block else key
     k = k.ljust(block, b"\0")
     pads = {"i": bytes(b ^ 0x36 for b in k).hex(), "o": bytes(b ^ 0x5C for b in k).hex()}
     text = pa.table({"v": pa.array(values.astype("string").str.strip(), type=pa.string())})
-    con = duckdb.connect()
+    con = duck.scratch()
     try:
         con.register("pii_values", text)
         hashed = con.execute(
             "select case when v is null or v = '' then null "
             "else sha256(unhex($o) || unhex(sha256(unhex($i) || encode(v)))) end as h from pii_values",
             pads,
-        ).fetch_arrow_table()
+        ).to_arrow_table()
     finally:
         con.close()
     return pd.Series(hashed.column("h").to_pandas().to_numpy(), index=values.index, dtype="string")

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.lib import duck
+
 # (column, label) of the indicators shown, in percent; a mart shows those it has
 INDIKATOR = [
     ("cpr", "CPR"),
@@ -85,7 +87,7 @@ def mart_previews(duckdb_path: Path, tables: Iterable[str]) -> dict[str, str]:
     wanted = [t for t in tables if t in LEVELS]
     if not wanted or not duckdb_path.exists():
         return {}
-    with duckdb.connect(str(duckdb_path), read_only=True) as con:
+    with duck.connect(str(duckdb_path), read_only=True) as con:
         existing = {r[0] for r in con.execute("select table_name from duckdb_tables()").fetchall()}
         out = {}
         for table in wanted:

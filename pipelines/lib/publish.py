@@ -24,7 +24,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.lib import disclosure, faults, pii_scan
+from pipelines.lib import disclosure, duck, faults, pii_scan
 from pipelines.lib.entities import ENTITIES
 from pipelines.lib.sql import scalar
 
@@ -130,7 +130,7 @@ def publish(
 
 
 def _build(warehouse, tmp, pub_id, run_id, descriptions, known_pseudonyms):
-    con = duckdb.connect(str(tmp))
+    con = duck.connect(str(tmp))
     try:
         con.execute(f"attach {_literal(str(warehouse))} as wh (read_only)")
         missing = [t for t in BI_TABLES if not _exists(con, "wh", t)]
@@ -219,7 +219,7 @@ def _write_meta(con, pub_id, run_id, tables, report) -> None:
 
 def _verify(path: Path, tables: Mapping[str, int]) -> str:
     """Re-open the written file read-only and check every table's row count."""
-    con = duckdb.connect(str(path), read_only=True)
+    con = duck.connect(str(path), read_only=True)
     try:
         for table, rows in tables.items():
             got = scalar(con.execute(f"select count(*) from main.{table}"))
@@ -255,7 +255,7 @@ def _export_parquet(snapshot: Path, bi_dir: Path, pub_id: str, tables: Iterable[
     versions = bi_dir / "parquet_versions"
     target = versions / pub_id
     target.mkdir(parents=True)
-    con = duckdb.connect(str(snapshot), read_only=True)
+    con = duck.connect(str(snapshot), read_only=True)
     try:
         for table in [*tables, META_TABLE]:
             (target / table).mkdir()

@@ -19,6 +19,7 @@ import duckdb
 import plotly
 import plotly.graph_objects as go
 
+from pipelines.lib import duck
 from pipelines.lib.sql import one, scalar
 
 REPORT_NAME = "index.html"
@@ -254,7 +255,7 @@ footer{font-size:.8rem;color:#52606d;padding:1rem 2rem}
 
 def render(bi_file: Path, out_dir: Path) -> ReportInfo:
     """Write out_dir/index.html (atomically) and plotly.min.js beside it, from the published BI snapshot."""
-    con = duckdb.connect(str(bi_file), read_only=True)
+    con = duck.connect(str(bi_file), read_only=True)
     try:
         pub_id, published_at = one(con.execute("select publikasi_id, diterbitkan_pada from _publikasi"))
         newest = scalar(con.execute("select max(periode_key) from rpt_provinsi_bulanan"))

@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-import duckdb
+from pipelines.lib import duck
 
 COUNTED = frozenset({"table", "incremental", "seed", "snapshot"})
 
@@ -29,7 +29,7 @@ def table_row_counts(duckdb_path: Path, relations: Mapping[str, str]) -> dict[st
     """key -> rows of the relation, for every relation that exists; a missing one (its model failed) is left out."""
     if not relations or not duckdb_path.exists():
         return {}
-    with duckdb.connect(str(duckdb_path), read_only=True) as con:
+    with duck.connect(str(duckdb_path), read_only=True) as con:
         existing = {
             f'"{database}"."{schema}"."{name}"'
             for database, schema, name in con.execute(

@@ -18,14 +18,14 @@ rule cannot be silently skipped.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from pipelines.lib import duck
 
 DERIVED_EXPRESSION = re.compile(r"^[\w\s+\-*/().]+$")
 
@@ -173,19 +173,13 @@ def compile_suite(suite: dict, params: dict[str, Any]) -> CompiledSuite:
     return CompiledSuite(derived=derived, rules=list(by_label.values()), params=resolved)
 
 
-def load_suite_json(path: Path) -> dict:
-    with open(path, encoding="utf-8") as fh:
-        return json.load(fh)
-
-
 def validate_frame_sql(typed: pd.DataFrame, suite: dict, params: dict[str, Any]) -> pd.Series:
     """Per row of `typed` (same index): the labels of the rules it breaks, like `validate.validate_frame`, computed
     by DuckDB in one vectorised query."""
-    import duckdb
 
     compiled = compile_suite(suite, params)
     frame = typed.reset_index(drop=True).assign(_pos=np.arange(len(typed)))
-    con = duckdb.connect()
+    con = duck.scratch()
     try:
         con.register("typed_rows", frame)
         derived = "".join(f", {expr} as {ident(col)}" for col, expr in compiled.derived.items())

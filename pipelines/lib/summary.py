@@ -5,6 +5,7 @@ from __future__ import annotations
 import duckdb
 
 from pipelines.config import Settings
+from pipelines.lib import duck
 from pipelines.lib.landing import parquet_rows
 from pipelines.lib.manifest import read_manifest
 
@@ -32,7 +33,7 @@ def top_quarantine_rules(settings: Settings, limit: int = 5) -> list[tuple[str, 
     )
     if not parts:
         return []
-    con = duckdb.connect()
+    con = duck.connect()
     try:
         rel = con.read_parquet(parts, union_by_name=True)
         rows = rel.query(
@@ -47,7 +48,7 @@ def warehouse_rows(settings: Settings) -> list[tuple[str, int]]:
     if not settings.duckdb_path.exists():
         return []
     try:
-        con = duckdb.connect(str(settings.duckdb_path), read_only=True)
+        con = duck.connect(str(settings.duckdb_path), read_only=True)
     except duckdb.IOException as exc:  # e.g. a dbt process of a failed run still holds the write lock
         return [(f"(warehouse not readable now: {str(exc).splitlines()[0][:120]})", 0)]
     try:
