@@ -68,6 +68,9 @@ def _markdown_table(header: tuple[str, ...], rows: list[tuple]) -> str:
 
 def report_metadata(report: IngestReport) -> dict:
     rejected = report.files_with("rejected")
+    # absent when the batch landed nothing (unchanged, not recounted) or the entity has no key
+    total = report.rows_superseded_total
+    superseded = {"rows_superseded_all_batches": total} if total is not None else {}
     return {
         "batch": report.batch or "(no new files)",
         "files_read": len(report.files_with("loaded")),
@@ -78,7 +81,7 @@ def report_metadata(report: IngestReport) -> dict:
         "rows_landed": report.rows_landed,
         "rows_quarantined": report.rows_quarantined,
         "rows_in_duplicate_files": report.rows_duplicate,
-        "rows_superseded_all_batches": report.rows_superseded_total if report.rows_superseded_total is not None else 0,
+        **superseded,
         "seconds": round(report.seconds, 2),
         "rows_per_second": round(report.rows_read / report.seconds) if report.seconds and report.rows_read else 0,
         "data_docs": dg.MetadataValue.path(str(report.data_docs)) if report.data_docs else "none (no new rows)",

@@ -63,7 +63,9 @@ class IngestReport:
     files_already_seen: int = 0
     seconds: float = 0.0
     data_docs: Path | None = None  # index.html of this batch's Great Expectations Data Docs
-    rows_superseded_total: int | None = None  # landed rows (all batches) replaced by a later version of their key
+    # landed rows (all batches) replaced by a later version of their key; None: entity without key, or not recounted
+    # because this batch landed nothing
+    rows_superseded_total: int | None = None
     periods: set[str] = field(default_factory=set)  # the periods (months, PK years) this batch brought rows for
 
     def _sum(self, attr: str, status: str | None = None) -> int:
@@ -433,7 +435,8 @@ def ingest_entity(
     else:
         report.batch = None
     mf.sweep_uncommitted(settings, entity.name)  # the empty staging folder
-    report.rows_superseded_total = superseded_rows(settings, entity)
+    if report.rows_landed:  # else unchanged: not recounted (a scan of every landed row: ~40 s for 230 M members)
+        report.rows_superseded_total = superseded_rows(settings, entity)
     del batch
     release_memory()
     report.seconds = time.perf_counter() - started

@@ -1,3 +1,8 @@
+-- A table, not a view like the other staging models: two marts and the key tests read it, and as a view each
+-- of them re-ran the latest-submission window over every landed row (at a tenth of national size, 23 M members:
+-- three windows, ~100 s of the dbt build).
+{{ config(materialized='table') }}
+
 -- The PK family register, one row per family per round (tahun_pendataan), typed.
 -- A family sent again for the same round (a corrected file) keeps only its latest row: latest batch, then file and
 -- row, wins. keluarga_id and no_kk_hash are keyed hashes (pseudonymised at ingestion), still personal data.
