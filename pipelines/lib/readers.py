@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from pipelines.lib.entities import Entity, normalise_header, plain_header
@@ -126,7 +127,7 @@ def _frame(rows: list[list[str]], names: list[str | None], first_row_number: int
     ]
     data = {n: [r[i] if i < len(r) else "" for _, r in numbered] for i, n in known}
     df = pd.DataFrame(data, dtype="str")
-    df["_row"] = [number for number, _ in numbered]
+    df["_row"] = np.array([number for number, _ in numbered], dtype=np.int64)  # int64 even when no row is left
     return df
 
 
