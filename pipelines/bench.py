@@ -282,12 +282,8 @@ def one_day_of_files(raw: Path, month: str, share: int = 30) -> dict:
     written, rows = 0, 0
     tag = month.replace("-", "")
     for name in MONTHLY:
-        files = [p for p in sorted((raw / ENTITIES[name].folder).rglob("*")) if p.is_file() and tag in p.name]
-        files += [
-            p
-            for p in sorted((raw / ENTITIES[name].folder).rglob("*"))
-            if p.is_file() and month in p.parts and tag not in p.name
-        ]
+        every = [p for p in sorted((raw / ENTITIES[name].folder).rglob("*")) if p.is_file()]  # one walk
+        files = [p for p in every if tag in p.name] + [p for p in every if month in p.parts and tag not in p.name]
         for path in files[::share]:
             data = path.read_bytes()
             if path.suffix == ".gz":
