@@ -108,3 +108,14 @@ def test_untypeable_value_is_a_type_error_not_a_blank():
     typed, errors = coerce(raw, KKBPK_BULANAN)
     assert pd.isna(typed.loc[0, "pa_pil"])
     assert errors[0] == ["type_error:pa_pil"]
+
+
+def test_rows_keep_their_order_and_their_own_errors_on_a_large_chunk():
+    n = 300_000  # several DuckDB vectors and row groups, both threads busy
+    values = [str(i) if i % 7 else f"x{i}" for i in range(n)]
+    raw = one_column("i", values)
+    raw["_row"] = range(n, 0, -1)  # descending: a reordering would show
+    typed, errors = coerce(raw, ALL_TYPES, dt.date(2025, 1, 15))
+    assert typed["_row"].tolist() == list(range(n, 0, -1))
+    assert typed["i"].iloc[1:6].tolist() == [1.0, 2.0, 3.0, 4.0, 5.0]
+    assert [i for i, e in enumerate(errors) if e] == list(range(0, n, 7))

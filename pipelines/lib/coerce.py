@@ -151,6 +151,7 @@ def coerce(
         out = cur.execute(typing_sql(entity, present, today or dt.date.today(), "raw_text")).to_arrow_table()
     finally:
         cur.close()
+    # a projection keeps the input's row order (DuckDB's preserve_insertion_order, on by default), so positions match
     typed = out.drop_columns(["_type_errors"]).to_pandas()
     typed.index = raw.index
     errors = pd.Series([[] for _ in range(len(raw))], index=raw.index, dtype=object)
