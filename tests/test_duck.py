@@ -20,11 +20,12 @@ def test_default_and_configured_limits(monkeypatch, tmp_path):
     with duck.connect(tmp_path / "x.duckdb") as con:
         assert limit_of(con) in ("667.5 MiB", "700.0 MB")  # DuckDB reports it in its own unit
         assert con.execute("select current_setting('temp_directory')").fetchone()[0] == str(settings().duckdb_temp_dir)
-    cur = duck.scratch()
+    cur, con = duck.scratch(), duck.connect()
     try:
-        assert limit_of(cur) == limit_of(duck.connect())
+        assert limit_of(cur) == limit_of(con)
     finally:
         cur.close()
+        con.close()
     assert settings().dbt_env()["KKB_DUCKDB_MEMORY"] == "700MB"
 
 

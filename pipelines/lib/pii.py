@@ -26,7 +26,6 @@ def pseudonymise(values: pd.Series, key: bytes) -> pd.Series:
     the key padded to SHA-256's 64-byte block (RFC 2104), equal to `hmac_hex` (tested); ~40x faster than hashlib per
     value from Python (1.5 M values: 0.15 s against 6.5 s).
     """
-
     block = 64
     k = hashlib.sha256(key).digest() if len(key) > block else key
     k = k.ljust(block, b"\0")
