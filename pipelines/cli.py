@@ -3,6 +3,7 @@
 kkb synth   generate realistic demo source files (with a ground truth) into the raw folder
 kkb run     materialise every asset once (the nightly job), in this process, and print a summary
 kkb rebuild rebuild months (or PK years) of one source from the raw files with the current rules, then the rest
+kkb dbt     run dbt on one of the engines (duckdb, postgres, spark), preparing it first
 kkb docs    build the dbt docs site and the Data Docs index into warehouse/docs/ (offline)
 kkb summary print rows per table, rows quarantined and files rejected, from what is on disk
 kkb bench   measure the generator and a full run on temporary folders; figures to bench/results.json
@@ -284,6 +285,25 @@ def ingestion_speed(result) -> str:
         rate = f"{rows / secs:,.0f}" if secs and rows else "-"
         lines.append(f"  {key[-1]:<26} {rows:>10,} {secs:>9.1f} {rate:>11}")
     return "\n".join(lines)
+
+
+@main.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
+@click.option(
+    "--target",
+    type=click.Choice(["duckdb", "postgres", "spark"]),
+    help="Engine (default: KKB_DBT_TARGET, else duckdb). postgres: the landing is loaded into PostgreSQL first.",
+)
+@click.argument("dbt_args", nargs=-1, type=click.UNPROCESSED)
+def dbt(target: str | None, dbt_args: tuple[str, ...]) -> None:
+    """dbt on the warehouse's models, e.g. `kkb dbt --target postgres build` (README: Scaling out)."""
+    from pipelines.config import ConfigError
+    from pipelines.lib import engines
+
+    try:
+        code = engines.run_dbt(settings(), target or engines.target_from_env(), list(dbt_args) or ["build"])
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+    sys.exit(code)
 
 
 @main.command()

@@ -4,5 +4,5 @@
     numerators and denominators: an indicator is the ratio of sums, never a mean of ratios.
 -#}
 {%- macro persentase(numerator, denominator) -%}
-    cast({{ numerator }} as double) / nullif(cast({{ denominator }} as double), 0) * 100
+    cast({{ numerator }} as {{ type_double() }}) / nullif(cast({{ denominator }} as {{ type_double() }}), 0) * 100
 {%- endmacro -%}

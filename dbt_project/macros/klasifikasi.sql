@@ -97,7 +97,7 @@
 
 {#- The mean of scores, as a double (not rounded). -#}
 {%- macro skor_rata_rata(scores) -%}
-    cast(({{ scores | join(' + ') }}) as double) / {{ scores | length }}
+    cast(({{ scores | join(' + ') }}) as {{ type_double() }}) / {{ scores | length }}
 {%- endmacro -%}
 
 {#-

@@ -36,7 +36,12 @@ desa_bulanan as (
     select
         {% for k in keys %}wilayah.{{ k }},
         {% endfor -%}
-        indikator.*,
+        {#- the indicator columns by name: `indikator.*` would repeat kode_desa at desa level (Spark refuses) -#}
+        indikator.tahun,
+        indikator.bulan,
+        indikator.periode_key,
+        {% for c in additive %}indikator.{{ c }},
+        {% endfor -%}
         wilayah.kode_kec as kecamatan_desa
     from {{ ref('int_indikator__desa_bulanan') }} as indikator
     inner join wilayah

@@ -24,8 +24,8 @@
 -#}
 {%- macro who_lms_zscore(x, l, m, s) -%}
     (case
-        when {{ l }} = 0 then ln(cast({{ x }} as double) / {{ m }}) / {{ s }}
-        else (power(cast({{ x }} as double) / {{ m }}, {{ l }}) - 1) / ({{ l }} * {{ s }})
+        when {{ l }} = 0 then ln(cast({{ x }} as {{ type_double() }}) / {{ m }}) / {{ s }}
+        else (power(cast({{ x }} as {{ type_double() }}) / {{ m }}, {{ l }}) - 1) / ({{ l }} * {{ s }})
     end)
 {%- endmacro -%}
 

