@@ -25,7 +25,7 @@ export DO_NOT_TRACK := 1
 
 DBT_SOURCES := $(shell find dbt_project -path dbt_project/target -prune -o -type f \( -name '*.sql' -o -name '*.yml' -o -name '*.csv' -o -name '*.md' \) -print 2>/dev/null)
 
-.PHONY: help install run demo-data test dev lint bench clean postgres-server browser docs
+.PHONY: help install run demo-data test dev lint bench clean postgres-server java browser docs
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-10s %s\n", $$1, $$2}'
@@ -48,13 +48,18 @@ demo-data: $(STAMP) ## Generate the demo source files into raw/ (only if raw/ is
 run: install demo-data ## Install, generate the demo data, run the whole pipeline, print a summary
 	$(BIN)/kkb run --demo-key-if-generated
 
-test: install postgres-server browser $(DUCKDB_15)/.installed ## Run the test suite
+test: install postgres-server java browser $(DUCKDB_15)/.installed ## Run the test suite
 	$(BIN)/python -m pytest -q
 
 postgres-server: ## Install Debian's PostgreSQL server when missing (tests start their own throwaway cluster)
 	@if ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then echo "PostgreSQL server: present"; else \
 	  echo "PostgreSQL server: installing Debian's postgresql package"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postgresql; fi
+
+java: ## Install Debian's Java 17 when missing (pyspark runs the dbt project's Spark target on it, in local mode)
+	@if command -v java >/dev/null 2>&1 && java -version 2>&1 | grep -qE 'version "(1[7-9]|2[0-9])'; then echo "java: present"; else \
+	  echo "java: installing Debian's openjdk-17-jre-headless"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq openjdk-17-jre-headless; fi
 
 browser: ## Install Debian's chromium when missing (the browser tests drive it; Playwright downloads nothing)
 	@if command -v chromium >/dev/null 2>&1; then echo "chromium: present"; else \
@@ -87,6 +92,6 @@ lint: install ## ruff (Python), sqlfluff (dbt SQL), mypy (pipelines/)
 
 clean: ## Remove generated data, the warehouse and run history (keeps the virtualenv)
 	rm -rf warehouse/kampung_kb.duckdb* warehouse/landing warehouse/quarantine warehouse/reference warehouse/.staging \
-	  warehouse/bi warehouse/data_docs
+	  warehouse/bi warehouse/data_docs warehouse/spark
 	find raw -mindepth 1 ! -name README.md -delete
 	find dagster_home -mindepth 1 ! -name dagster.yaml -delete

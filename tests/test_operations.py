@@ -91,7 +91,7 @@ def test_every_step_that_writes_the_warehouse_is_in_the_pool_of_one():
     assert config["concurrency"]["pools"]["default_limit"] == 1
     assert config["telemetry"]["enabled"] is False
     profiles = yaml.safe_load((REPO_ROOT / "dbt_project" / "profiles.yml").read_text())
-    assert profiles["kampung_kb"]["outputs"]["dev"]["threads"] == 1  # dbt threads match the pool
+    assert profiles["kampung_kb"]["outputs"]["duckdb"]["threads"] == 1  # dbt threads match the pool
 
 
 @pytest.mark.parametrize("message", ['IO Error: Could not set lock on file "x.duckdb": Conflicting lock is held'])

@@ -43,10 +43,15 @@
 {%- macro spark__register_landing_tables() -%}
     {%- if execute -%}
         {%- set root = env_var('KKB_WAREHOUSE_DIR', '../warehouse') -%}
+        {#- only the missing databases: Hive logs an error for every `create database if not exists` of one it has -#}
+        {%- set databases = run_query('show databases').columns[0].values() | map('lower') | list -%}
         {%- for node in landing_source_tables() -%}
             {%- set path = root ~ '/' ~ node.meta['location'] -%}
             {%- set table = node.schema ~ '.' ~ node.identifier -%}
-            {%- do run_query('create database if not exists ' ~ node.schema) -%}
+            {%- if node.schema | lower not in databases -%}
+                {%- do run_query('create database ' ~ node.schema) -%}
+                {%- do databases.append(node.schema | lower) -%}
+            {%- endif -%}
             {%- set existing = adapter.get_relation(database=none, schema=node.schema, identifier=node.identifier) -%}
             {%- if existing is not none -%}
                 {%- do adapter.drop_relation(existing) -%}

@@ -5,6 +5,10 @@
     implementation per engine that spells it otherwise.
 -#}
 
+{#- Text: VARCHAR on DuckDB, text on PostgreSQL, string on Spark (dbt's cross-database macro, named here so that
+    models call project macros only, which the SQL linter stands in for: .sqlfluff). -#}
+{%- macro type_string() -%}{{ return(dbt.type_string()) }}{%- endmacro -%}
+
 {#- A double-precision float. dbt.type_float() is FLOAT, a 4-byte REAL on DuckDB, so it is not used. -#}
 {%- macro type_double() -%}{{ return(adapter.dispatch('type_double', 'kampung_kb')()) }}{%- endmacro -%}
 {%- macro default__type_double() -%}{{ return('double') }}{%- endmacro -%}

@@ -16,7 +16,7 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 
 from pipelines.config import DBT_PROJECT_DIR, settings
 from pipelines.defs.operations import OWNERS, WAREHOUSE_POOL, permanent, retry_policy
-from pipelines.lib import faults
+from pipelines.lib import engines, faults
 from pipelines.lib.previews import mart_previews
 from pipelines.lib.row_counts import counted_relations, table_row_counts
 from pipelines.lib.storage import is_transient
@@ -67,15 +67,20 @@ class KampungKbTranslator(DagsterDbtTranslator):
     pool=WAREHOUSE_POOL,
 )
 def kampung_kb_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-    os.environ.update(settings().dbt_env())
-    invocation = dbt.cli(["build"], context=context, raise_on_error=False)
+    s = settings()
+    target = engines.target_from_env()  # KKB_DBT_TARGET: duckdb (default), postgres or spark (docs/scale-out.md)
+    os.environ.update({**s.dbt_env(), **engines.engine_env(target)})
+    prepared = engines.prepare(s, target)  # postgres: the landing Parquet loaded first
+    if prepared:
+        context.log.info(prepared)
+    invocation = dbt.cli(["build", "--target", target], context=context, raise_on_error=False)
     # Held back until dbt exits: the row counts need the DuckDB file, which the dbt process locks while it runs.
     # dbt's own log lines still stream to the step's logs.
     events = []
     for count, event in enumerate(invocation.stream(), start=1):
         events.append(event)
         faults.reached(f"dbt:after_events:{count}")
-    yield from with_row_counts(events, invocation.manifest)
+    yield from with_row_counts(events, invocation.manifest) if target == "duckdb" else events
     prune_run_targets(dbt_project.project_dir / "target")
     if not invocation.is_successful():
         error = str(invocation.get_error() or "dbt build failed")

@@ -14,7 +14,7 @@ import dagster as dg
 from pipelines.config import settings
 from pipelines.defs.dbt import dbt_project
 from pipelines.defs.operations import OWNERS, WAREHOUSE_POOL, permanent, retry_policy, storage_guard
-from pipelines.lib import pg_serving, publish, report
+from pipelines.lib import engines, pg_serving, publish, report
 from pipelines.lib.entities import ENTITIES
 
 SNAPSHOT_KEY = dg.AssetKey(["bi", "snapshot"])
@@ -53,9 +53,16 @@ def dbt_descriptions(manifest_path: Path) -> dict[str, tuple[str, dict[str, str]
     ],
     pool=WAREHOUSE_POOL,
     retry_policy=retry_policy(),
+    output_required=False,  # nothing to publish when the marts live in another engine (below)
 )
 def bi_snapshot(context: dg.AssetExecutionContext) -> Iterator:
     s = settings()
+    target = engines.target_from_env()
+    if target != "duckdb":
+        # The snapshot, its PostgreSQL copy and the report are made from the DuckDB warehouse file. With the marts
+        # in PostgreSQL or Spark, BI tools read them there (docs/scale-out.md); the steps after this one are skipped.
+        context.log.info(f"KKB_DBT_TARGET={target}: the marts are in {target}; no DuckDB BI snapshot is published")
+        return
     try:
         pub = publish.publish(
             s.duckdb_path,

@@ -8,6 +8,7 @@ sum in different orders); everything else exactly, including NULLs, dates, lists
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 from collections.abc import Callable, Sequence
 from decimal import Decimal
@@ -22,6 +23,16 @@ Rows = tuple[list[str], list[tuple]]  # column names, rows
 Reader = Callable[[str], Rows]
 
 REL_TOL = 1e-9
+
+
+def mart_tables(manifest_path: Path) -> list[str]:
+    """Every table of the star schema and the reporting marts (models under models/marts/), from dbt's manifest."""
+    nodes = json.loads(manifest_path.read_text())["nodes"].values()
+    return sorted(
+        n["name"]
+        for n in nodes
+        if n["resource_type"] == "model" and n["package_name"] == "kampung_kb" and n["path"].startswith("marts/")
+    )
 
 
 def duckdb_reader(path: Path) -> Reader:

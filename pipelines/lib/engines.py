@@ -26,8 +26,18 @@ def target_from_env() -> str:
     return target
 
 
+def engine_env(target: str) -> dict[str, str]:
+    """Variables the engine itself needs. Spark in local mode binds to the loopback address (it would otherwise look
+    the host's name up and warn); on a cluster (KKB_SPARK_MASTER set to a cluster) the driver keeps its address."""
+    env = {"KKB_DBT_TARGET": target}
+    master = os.environ.get("KKB_SPARK_MASTER", "local[2]")
+    if target == "spark" and master.startswith("local") and "SPARK_LOCAL_IP" not in os.environ:
+        env["SPARK_LOCAL_IP"] = "127.0.0.1"
+    return env
+
+
 def dbt_env(settings: Settings, target: str) -> dict[str, str]:
-    return {**os.environ, **settings.dbt_env(), "KKB_DBT_TARGET": target}
+    return {**os.environ, **settings.dbt_env(), **engine_env(target)}
 
 
 def dbt_command(target: str, args: list[str] | tuple[str, ...]) -> list[str]:
@@ -47,9 +57,7 @@ def prepare(settings: Settings, target: str) -> str:
     loaded = pg_landing.sync(settings, pg_landing.conninfo())
     fresh = {k: v for k, v in loaded.items() if not v.skipped}
     rows = sum(v.rows for v in fresh.values())
-    return (
-        f"PostgreSQL landing: {len(fresh)} table(s) loaded ({rows:,} rows), {len(loaded) - len(fresh)} unchanged"
-    )
+    return f"PostgreSQL landing: {len(fresh)} table(s) loaded ({rows:,} rows), {len(loaded) - len(fresh)} unchanged"
 
 
 def run_dbt(settings: Settings, target: str, args: list[str] | tuple[str, ...]) -> int:

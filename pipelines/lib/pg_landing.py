@@ -107,7 +107,8 @@ def _select_for_csv(name: str, duckdb_type: str) -> str:
         "case when e is null then 'NULL' else "
         "'\"' || replace(replace(cast(e as varchar), '\\', '\\\\'), '\"', '\\\"') || '\"' end"
     )
-    return f"case when {quoted} is null then null else '{{' || array_to_string(list_transform({quoted}, e -> {element}), ',') || '}}' end as {quoted}"
+    array = f"'{{' || array_to_string(list_transform({quoted}, e -> {element}), ',') || '}}'"
+    return f"case when {quoted} is null then null else {array} end as {quoted}"
 
 
 def sync(settings: Settings, dsn: str, tables: list[SourceTable] | None = None) -> dict[str, Loaded]:
@@ -169,10 +170,10 @@ def _sync_table(settings: Settings, pg: psycopg.Connection, t: SourceTable, tmp:
                 )
             )
         column_list = sql.SQL(", ").join(sql.Identifier(n) for n, _ in columns)
-        with cur.copy(sql.SQL("copy {} ({}) from stdin (format csv)").format(target, column_list)) as copy:
-            with open(csv, "rb") as f:
-                while chunk := f.read(1 << 20):
-                    copy.write(chunk)
+        copy_in = sql.SQL("copy {} ({}) from stdin (format csv)").format(target, column_list)
+        with cur.copy(copy_in) as copy, open(csv, "rb") as f:
+            while chunk := f.read(1 << 20):
+                copy.write(chunk)
         csv.unlink()
         cur.execute(sql.SQL("select count(*) from {}").format(target))
         loaded = scalar(cur)
@@ -203,7 +204,7 @@ def _columns(pg: psycopg.Connection, t: SourceTable) -> dict[str, str]:
             "where n.nspname = %s and c.relname = %s and a.attnum > 0 and not a.attisdropped",
             [t.schema, t.table],
         )
-        return {name: _SPELLED.get(ty, ty) for name, ty in cur.fetchall()}
+        return {str(name): _SPELLED.get(str(ty), str(ty)) for name, ty in cur.fetchall()}
 
 
 # format_type's spelling -> the spelling pg_column_type uses

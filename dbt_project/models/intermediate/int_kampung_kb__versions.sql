@@ -96,9 +96,9 @@ unioned as (
         kampung_kb_id,
         kode_desa,
         valid_from,
-        cast(null as {{ dbt.type_string() }}) as nama_kampung,
-        cast(null as {{ dbt.type_string() }}) as rw,
-        cast(null as {{ dbt.type_string() }}) as cakupan_wilayah,
+        cast(null as {{ type_string() }}) as nama_kampung,
+        cast(null as {{ type_string() }}) as rw,
+        cast(null as {{ type_string() }}) as cakupan_wilayah,
         cast(null as date) as tanggal_pencanangan,
         cast(null as {{ type_double() }}) as latitude,
         cast(null as {{ type_double() }}) as longitude,
@@ -113,7 +113,7 @@ unioned as (
         cast(null as integer) as rkm_ada,
         cast(null as integer) as sekretariat_ada,
         cast(null as integer) as rumah_dataku_ada,
-        cast(null as {{ dbt.type_string() }}) as rumah_dataku_klasifikasi,
+        cast(null as {{ type_string() }}) as rumah_dataku_klasifikasi,
         cast(null as integer) as poktan_bkb,
         cast(null as integer) as poktan_bkr,
         cast(null as integer) as poktan_bkl,
@@ -210,7 +210,9 @@ select
     mekanisme_operasional,
     -- distinct items; an empty or missing list counts 0 (NULL only for a version without a profile)
     case when sumber = 'profil' then coalesce({{ list_distinct_count('sumber_dana') }}, 0) end as jumlah_sumber_dana,
-    case when sumber = 'profil' then coalesce({{ list_distinct_count('penggunaan_data') }}, 0) end as jumlah_penggunaan_data,
+    case
+        when sumber = 'profil' then coalesce({{ list_distinct_count('penggunaan_data') }}, 0)
+    end as jumlah_penggunaan_data,
     case
         when sumber = 'profil' then coalesce({{ list_distinct_count('mekanisme_operasional') }}, 0)
     end as jumlah_mekanisme_operasional,

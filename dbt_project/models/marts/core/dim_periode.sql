@@ -60,7 +60,7 @@ final as (
         {{ periode_key('tahun', 'bulan') }} as periode_key,
         cast(tahun as integer) as tahun,
         cast(bulan as integer) as bulan,
-        cast(nama_bulan as {{ dbt.type_string() }}) as nama_bulan,
+        cast(nama_bulan as {{ type_string() }}) as nama_bulan,
         cast(triwulan as integer) as triwulan,
         cast(semester as integer) as semester,
         tanggal_awal,

@@ -92,7 +92,7 @@ final as (
         haz,
         haz >= -3 and haz < -2 as is_pendek,
         haz < -3 as is_sangat_pendek,
-        cast({{ kategori_tb_u('haz') }} as {{ dbt.type_string() }}) as kategori_tb_u
+        cast({{ kategori_tb_u('haz') }} as {{ type_string() }}) as kategori_tb_u
     from scored
 
 )

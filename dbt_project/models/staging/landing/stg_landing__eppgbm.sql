@@ -15,25 +15,25 @@ renamed as (
 
     select
         -- ids (pseudonymised)
-        cast(nik_anak_hash as {{ dbt.type_string() }}) as nik_anak_hash,
-        cast(no_kk_hash as {{ dbt.type_string() }}) as no_kk_hash,
+        cast(nik_anak_hash as {{ type_string() }}) as nik_anak_hash,
+        cast(no_kk_hash as {{ type_string() }}) as no_kk_hash,
 
         -- where and when
-        cast(kode_posyandu as {{ dbt.type_string() }}) as kode_posyandu,
+        cast(kode_posyandu as {{ type_string() }}) as kode_posyandu,
         cast(tanggal_ukur as date) as tanggal_ukur,
 
         -- child and measurement
         cast(umur_bulan as integer) as umur_bulan,
-        cast(jenis_kelamin as {{ dbt.type_string() }}) as jenis_kelamin,
+        cast(jenis_kelamin as {{ type_string() }}) as jenis_kelamin,
         cast(berat_kg as {{ type_double() }}) as berat_kg,
         cast(tinggi_cm as {{ type_double() }}) as tinggi_cm,
-        cast(cara_ukur as {{ dbt.type_string() }}) as cara_ukur,
+        cast(cara_ukur as {{ type_string() }}) as cara_ukur,
 
         -- lineage
-        cast(_file as {{ dbt.type_string() }}) as _file,
-        cast(_file_sha256 as {{ dbt.type_string() }}) as _file_sha256,
+        cast(_file as {{ type_string() }}) as _file,
+        cast(_file_sha256 as {{ type_string() }}) as _file_sha256,
         cast(_row as integer) as _row,
-        cast(_batch as {{ dbt.type_string() }}) as _batch,
+        cast(_batch as {{ type_string() }}) as _batch,
         cast(_ingested_at as timestamp) as _ingested_at
 
     from source

@@ -19,19 +19,19 @@ renamed as (
 
         -- the activity
         cast(tanggal as date) as tanggal,
-        cast(judul as {{ dbt.type_string() }}) as judul,
-        cast(tempat as {{ dbt.type_string() }}) as tempat,
-        cast(jenis_post as {{ dbt.type_string() }}) as jenis_post,
-        cast(fungsi_keluarga as {{ dbt.type_string() }}) as fungsi_keluarga,
+        cast(judul as {{ type_string() }}) as judul,
+        cast(tempat as {{ type_string() }}) as tempat,
+        cast(jenis_post as {{ type_string() }}) as jenis_post,
+        cast(fungsi_keluarga as {{ type_string() }}) as fungsi_keluarga,
         cast(sasaran as {{ type_string_list() }}) as sasaran,
         cast(instansi as {{ type_string_list() }}) as instansi,
-        cast(inpres_sasaran as {{ dbt.type_string() }}) as inpres_sasaran,
+        cast(inpres_sasaran as {{ type_string() }}) as inpres_sasaran,
 
         -- lineage
-        cast(_file as {{ dbt.type_string() }}) as _file,
-        cast(_file_sha256 as {{ dbt.type_string() }}) as _file_sha256,
+        cast(_file as {{ type_string() }}) as _file,
+        cast(_file_sha256 as {{ type_string() }}) as _file_sha256,
         cast(_row as integer) as _row,
-        cast(_batch as {{ dbt.type_string() }}) as _batch,
+        cast(_batch as {{ type_string() }}) as _batch,
         cast(_ingested_at as timestamp) as _ingested_at
 
     from source

@@ -16,7 +16,7 @@ renamed as (
     select
         -- ids
         cast(kampung_kb_id as bigint) as kampung_kb_id,
-        cast(kode_desa as {{ dbt.type_string() }}) as kode_desa,
+        cast(kode_desa as {{ type_string() }}) as kode_desa,
 
         -- period and submission
         cast(tahun as integer) as tahun,
@@ -56,10 +56,10 @@ renamed as (
         cast(pengguna_bpjs as integer) as pengguna_bpjs,
 
         -- lineage
-        cast(_file as {{ dbt.type_string() }}) as _file,
-        cast(_file_sha256 as {{ dbt.type_string() }}) as _file_sha256,
+        cast(_file as {{ type_string() }}) as _file,
+        cast(_file_sha256 as {{ type_string() }}) as _file_sha256,
         cast(_row as integer) as _row,
-        cast(_batch as {{ dbt.type_string() }}) as _batch,
+        cast(_batch as {{ type_string() }}) as _batch,
         cast(_ingested_at as timestamp) as _ingested_at
 
     from source

@@ -20,9 +20,9 @@ renamed as (
 
     select
         -- ids (pseudonymised)
-        cast(keluarga_id as {{ dbt.type_string() }}) as keluarga_id,
+        cast(keluarga_id as {{ type_string() }}) as keluarga_id,
         cast(nomor_anggota as integer) as nomor_anggota,
-        cast(nik_hash as {{ dbt.type_string() }}) as nik_hash,
+        cast(nik_hash as {{ type_string() }}) as nik_hash,
 
         -- person
         cast(jenis_kelamin as integer) as jenis_kelamin,
@@ -35,10 +35,10 @@ renamed as (
         cast(jkn as integer) as jkn,
 
         -- lineage
-        cast(_file as {{ dbt.type_string() }}) as _file,
-        cast(_file_sha256 as {{ dbt.type_string() }}) as _file_sha256,
+        cast(_file as {{ type_string() }}) as _file,
+        cast(_file_sha256 as {{ type_string() }}) as _file_sha256,
         cast(_row as integer) as _row,
-        cast(_batch as {{ dbt.type_string() }}) as _batch,
+        cast(_batch as {{ type_string() }}) as _batch,
         cast(_ingested_at as timestamp) as _ingested_at
 
     from source

@@ -19,12 +19,12 @@ renamed as (
 
     select
         -- ids (pseudonymised)
-        cast(keluarga_id as {{ dbt.type_string() }}) as keluarga_id,
-        cast(no_kk_hash as {{ dbt.type_string() }}) as no_kk_hash,
+        cast(keluarga_id as {{ type_string() }}) as keluarga_id,
+        cast(no_kk_hash as {{ type_string() }}) as no_kk_hash,
 
         -- where and when
-        cast(kode_desa as {{ dbt.type_string() }}) as kode_desa,
-        cast(rw as {{ dbt.type_string() }}) as rw,
+        cast(kode_desa as {{ type_string() }}) as kode_desa,
+        cast(rw as {{ type_string() }}) as rw,
         cast(tahun_pendataan as integer) as tahun_pendataan,
 
         -- family
@@ -32,8 +32,8 @@ renamed as (
         cast(pus as integer) as pus,
         cast(usia_istri as integer) as usia_istri,
         cast(jumlah_anak_hidup as integer) as jumlah_anak_hidup,
-        cast(status_kb as {{ dbt.type_string() }}) as status_kb,
-        cast(metode_kb as {{ dbt.type_string() }}) as metode_kb,
+        cast(status_kb as {{ type_string() }}) as status_kb,
+        cast(metode_kb as {{ type_string() }}) as metode_kb,
 
         -- living conditions and stunting risk
         cast(sumber_air_layak as integer) as sumber_air_layak,
@@ -46,10 +46,10 @@ renamed as (
         cast(krs as integer) as krs,
 
         -- lineage
-        cast(_file as {{ dbt.type_string() }}) as _file,
-        cast(_file_sha256 as {{ dbt.type_string() }}) as _file_sha256,
+        cast(_file as {{ type_string() }}) as _file,
+        cast(_file_sha256 as {{ type_string() }}) as _file_sha256,
         cast(_row as integer) as _row,
-        cast(_batch as {{ dbt.type_string() }}) as _batch,
+        cast(_batch as {{ type_string() }}) as _batch,
         cast(_ingested_at as timestamp) as _ingested_at
 
     from source

@@ -14,10 +14,10 @@ renamed as (
     select
         -- ids
         cast(kelompok_id as bigint) as kelompok_id,
-        cast(jenis_poktan as {{ dbt.type_string() }}) as jenis_poktan,
+        cast(jenis_poktan as {{ type_string() }}) as jenis_poktan,
 
         -- where and when
-        cast(kode_desa as {{ dbt.type_string() }}) as kode_desa,
+        cast(kode_desa as {{ type_string() }}) as kode_desa,
         cast(tahun as integer) as tahun,
         cast(bulan as integer) as bulan,
 
@@ -27,10 +27,10 @@ renamed as (
         cast(ada_pertemuan as integer) as ada_pertemuan,
 
         -- lineage
-        cast(_file as {{ dbt.type_string() }}) as _file,
-        cast(_file_sha256 as {{ dbt.type_string() }}) as _file_sha256,
+        cast(_file as {{ type_string() }}) as _file,
+        cast(_file_sha256 as {{ type_string() }}) as _file_sha256,
         cast(_row as integer) as _row,
-        cast(_batch as {{ dbt.type_string() }}) as _batch,
+        cast(_batch as {{ type_string() }}) as _batch,
         cast(_ingested_at as timestamp) as _ingested_at
 
     from source

@@ -14,22 +14,22 @@ renamed as (
 
     select
         -- ids
-        cast(kode_posyandu as {{ dbt.type_string() }}) as kode_posyandu,
+        cast(kode_posyandu as {{ type_string() }}) as kode_posyandu,
         cast(tahun as integer) as tahun,
 
         -- attributes
-        cast(nama_posyandu as {{ dbt.type_string() }}) as nama_posyandu,
-        cast(kode_desa as {{ dbt.type_string() }}) as kode_desa,
-        cast(kode_puskesmas as {{ dbt.type_string() }}) as kode_puskesmas,
-        cast(rw as {{ dbt.type_string() }}) as rw,
-        cast(strata as {{ dbt.type_string() }}) as strata,
+        cast(nama_posyandu as {{ type_string() }}) as nama_posyandu,
+        cast(kode_desa as {{ type_string() }}) as kode_desa,
+        cast(kode_puskesmas as {{ type_string() }}) as kode_puskesmas,
+        cast(rw as {{ type_string() }}) as rw,
+        cast(strata as {{ type_string() }}) as strata,
         cast(jumlah_kader as integer) as jumlah_kader,
 
         -- lineage
-        cast(_file as {{ dbt.type_string() }}) as _file,
-        cast(_file_sha256 as {{ dbt.type_string() }}) as _file_sha256,
+        cast(_file as {{ type_string() }}) as _file,
+        cast(_file_sha256 as {{ type_string() }}) as _file_sha256,
         cast(_row as integer) as _row,
-        cast(_batch as {{ dbt.type_string() }}) as _batch,
+        cast(_batch as {{ type_string() }}) as _batch,
         cast(_ingested_at as timestamp) as _ingested_at
 
     from source

@@ -15,10 +15,10 @@ renamed as (
     select
         -- ids
         cast(kampung_kb_id as bigint) as kampung_kb_id,
-        cast(nama_kampung as {{ dbt.type_string() }}) as nama_kampung,
-        cast(kode_desa as {{ dbt.type_string() }}) as kode_desa,
-        cast(rw as {{ dbt.type_string() }}) as rw,
-        cast(cakupan_wilayah as {{ dbt.type_string() }}) as cakupan_wilayah,
+        cast(nama_kampung as {{ type_string() }}) as nama_kampung,
+        cast(kode_desa as {{ type_string() }}) as kode_desa,
+        cast(rw as {{ type_string() }}) as rw,
+        cast(cakupan_wilayah as {{ type_string() }}) as cakupan_wilayah,
         cast(tanggal_pencanangan as date) as tanggal_pencanangan,
         cast(latitude as {{ type_double() }}) as latitude,
         cast(longitude as {{ type_double() }}) as longitude,
@@ -39,7 +39,7 @@ renamed as (
         cast(rkm_ada as integer) as rkm_ada,
         cast(sekretariat_ada as integer) as sekretariat_ada,
         cast(rumah_dataku_ada as integer) as rumah_dataku_ada,
-        cast(rumah_dataku_klasifikasi as {{ dbt.type_string() }}) as rumah_dataku_klasifikasi,
+        cast(rumah_dataku_klasifikasi as {{ type_string() }}) as rumah_dataku_klasifikasi,
 
         -- poktan groups present (0/1)
         cast(poktan_bkb as integer) as poktan_bkb,
@@ -56,10 +56,10 @@ renamed as (
         cast(is_active as integer) as is_active,
 
         -- lineage
-        cast(_file as {{ dbt.type_string() }}) as _file,
-        cast(_file_sha256 as {{ dbt.type_string() }}) as _file_sha256,
+        cast(_file as {{ type_string() }}) as _file,
+        cast(_file_sha256 as {{ type_string() }}) as _file_sha256,
         cast(_row as integer) as _row,
-        cast(_batch as {{ dbt.type_string() }}) as _batch,
+        cast(_batch as {{ type_string() }}) as _batch,
         cast(_ingested_at as timestamp) as _ingested_at
 
     from source

@@ -14,7 +14,7 @@ renamed as (
 
     select
         -- ids
-        cast(kode_posyandu as {{ dbt.type_string() }}) as kode_posyandu,
+        cast(kode_posyandu as {{ type_string() }}) as kode_posyandu,
         cast(tahun as integer) as tahun,
         cast(bulan as integer) as bulan,
 
@@ -32,10 +32,10 @@ renamed as (
         cast(bumil_kek as integer) as bumil_kek,
 
         -- lineage
-        cast(_file as {{ dbt.type_string() }}) as _file,
-        cast(_file_sha256 as {{ dbt.type_string() }}) as _file_sha256,
+        cast(_file as {{ type_string() }}) as _file,
+        cast(_file_sha256 as {{ type_string() }}) as _file_sha256,
         cast(_row as integer) as _row,
-        cast(_batch as {{ dbt.type_string() }}) as _batch,
+        cast(_batch as {{ type_string() }}) as _batch,
         cast(_ingested_at as timestamp) as _ingested_at
 
     from source
