@@ -7,6 +7,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DBT_MANIFEST := dbt_project/target/manifest.json
+# dbt for the Spark target, in a virtualenv of its own (pyproject.toml says why); same pins (requirements.lock)
+SPARK_VENV := .venv-spark
+SPARK_STAMP := $(SPARK_VENV)/.installed
 # DuckDB 1.5.0 beside the pinned one: the tests open the published BI file with it (what BI connectors bundle).
 DUCKDB_15 := $(VENV)/duckdb-1.5.0
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
@@ -25,7 +28,7 @@ export DO_NOT_TRACK := 1
 
 DBT_SOURCES := $(shell find dbt_project -path dbt_project/target -prune -o -type f \( -name '*.sql' -o -name '*.yml' -o -name '*.csv' -o -name '*.md' \) -print 2>/dev/null)
 
-.PHONY: help install run demo-data test dev lint bench clean postgres-server java browser docs
+.PHONY: help install run demo-data test dev lint bench clean postgres-server spark-env java browser docs
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  make %-10s %s\n", $$1, $$2}'
@@ -48,13 +51,22 @@ demo-data: $(STAMP) ## Generate the demo source files into raw/ (only if raw/ is
 run: install demo-data ## Install, generate the demo data, run the whole pipeline, print a summary
 	$(BIN)/kkb run --demo-key-if-generated
 
-test: install postgres-server java browser $(DUCKDB_15)/.installed ## Run the test suite
+test: install spark-env postgres-server java browser $(DUCKDB_15)/.installed ## Run the test suite
 	$(BIN)/python -m pytest -q
 
 postgres-server: ## Install Debian's PostgreSQL server when missing (tests start their own throwaway cluster)
 	@if ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1; then echo "PostgreSQL server: present"; else \
 	  echo "PostgreSQL server: installing Debian's postgresql package"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postgresql; fi
+
+spark-env: $(SPARK_STAMP) ## The virtualenv with dbt-spark and pyspark, for `kkb dbt --target spark` (.venv-spark)
+
+$(SPARK_STAMP): requirements.lock
+	@test -x $(SPARK_VENV)/bin/python || $(PYTHON) -m venv $(SPARK_VENV)
+	$(SPARK_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip==25.3
+	$(SPARK_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -c requirements.lock \
+	  dbt-core 'dbt-spark[session]' pyspark
+	@touch $@
 
 java: ## Install Debian's Java 17 when missing (pyspark runs the dbt project's Spark target on it, in local mode)
 	@if command -v java >/dev/null 2>&1 && java -version 2>&1 | grep -qE 'version "(1[7-9]|2[0-9])'; then echo "java: present"; else \

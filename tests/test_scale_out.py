@@ -13,7 +13,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from pipelines.config import DBT_PROJECT_DIR, Settings
+from pipelines.config import DBT_PROJECT_DIR, ConfigError, Settings
 from pipelines.lib import engine_parity, engines, pg_landing
 from tests.e2e_run import E2E
 from tests.pg_server import SUPERUSER_PASSWORD
@@ -32,6 +32,16 @@ def test_every_source_names_the_same_files_for_every_engine():
         duckdb_files = re.search(r"read_parquet\('([^']+)'", s["meta"]["external_location"]).group(1)
         expected = f"/{location}" if location.endswith(".parquet") else f"/{location}/**/*.parquet"
         assert duckdb_files.endswith(expected), (s["name"], duckdb_files, location)
+
+
+def test_the_engine_comes_from_kkb_dbt_target_and_an_unknown_one_is_refused(monkeypatch):
+    monkeypatch.delenv("KKB_DBT_TARGET", raising=False)
+    assert engines.target_from_env() == "duckdb"
+    monkeypatch.setenv("KKB_DBT_TARGET", "trino")
+    with pytest.raises(ConfigError, match="duckdb, postgres, spark"):
+        engines.target_from_env()
+    command = engines.dbt_command("spark", ["build"])
+    assert command[-4:] == ["--target", "spark", "--target-path", str(DBT_PROJECT_DIR / "target" / "spark")]
 
 
 def test_mart_list_is_the_star_schema_and_reports():

@@ -69,6 +69,7 @@ class KampungKbTranslator(DagsterDbtTranslator):
 def kampung_kb_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     s = settings()
     target = engines.target_from_env()  # KKB_DBT_TARGET: duckdb (default), postgres or spark (docs/scale-out.md)
+    engines.dbt_executable(target)  # refuses, saying what to install, when the engine's dbt is missing
     os.environ.update({**s.dbt_env(), **engines.engine_env(target)})
     prepared = engines.prepare(s, target)  # postgres: the landing Parquet loaded first
     if prepared:
@@ -127,4 +128,8 @@ def prune_run_targets(target_dir: Path, keep: int = 5) -> None:
 
 
 def dbt_resource() -> DbtCliResource:
-    return DbtCliResource(project_dir=dbt_project, profiles_dir=str(DBT_PROJECT_DIR), dbt_executable=DBT_EXECUTABLE)
+    """dbt of this virtualenv, or of .venv-spark/ when KKB_DBT_TARGET=spark (read when the code location loads; if
+    .venv-spark/ is missing the dbt step says so when it runs, the code location still loads)."""
+    spark = os.environ.get("KKB_DBT_TARGET", "").strip() == "spark" and engines.SPARK_DBT.exists()
+    executable = str(engines.SPARK_DBT) if spark else DBT_EXECUTABLE
+    return DbtCliResource(project_dir=dbt_project, profiles_dir=str(DBT_PROJECT_DIR), dbt_executable=executable)

@@ -1,9 +1,10 @@
 """The engines dbt builds the warehouse on: duckdb (the default: the embedded file), postgres and spark.
 
-`kkb dbt --target <engine> <dbt arguments>` prepares what the engine needs, then runs this virtualenv's dbt on the
-project with that target: for postgres it loads the landing Parquet first (pipelines/lib/pg_landing.py); Spark
-registers the files itself (the on-run-start hook, dbt_project/macros/landing_tables.sql). The artifacts of the
-other engines go to dbt_project/target/<engine>/ so they never replace the manifest Dagster reads.
+`kkb dbt --target <engine> <dbt arguments>` prepares what the engine needs, then runs dbt on the project with that
+target: this virtualenv's dbt, or for Spark the dbt of .venv-spark/. For postgres the landing Parquet is loaded
+first (pipelines/lib/pg_landing.py); Spark registers the files itself (the on-run-start hook,
+dbt_project/macros/landing_tables.sql). The artifacts of the other engines go to dbt_project/target/<engine>/ so
+they never replace the manifest Dagster reads.
 """
 
 from __future__ import annotations
@@ -13,10 +14,20 @@ import subprocess
 import sys
 from pathlib import Path
 
-from pipelines.config import DBT_PROJECT_DIR, ConfigError, Settings
+from pipelines.config import DBT_PROJECT_DIR, REPO_ROOT, ConfigError, Settings
 
 TARGETS = ("duckdb", "postgres", "spark")
-DBT = str(Path(sys.executable).with_name("dbt"))
+# dbt-spark and pyspark live in a virtualenv of their own (pyproject.toml says why); same dbt-core, same pins
+SPARK_DBT = REPO_ROOT / ".venv-spark" / "bin" / "dbt"
+
+
+def dbt_executable(target: str) -> str:
+    """This virtualenv's dbt (duckdb, postgres) or the Spark one's; refuses when `make spark-env` has not run."""
+    if target != "spark":
+        return str(Path(sys.executable).with_name("dbt"))
+    if not SPARK_DBT.exists():
+        raise ConfigError(f"{SPARK_DBT} is missing: run `make spark-env` (dbt-spark and pyspark, in .venv-spark/).")
+    return str(SPARK_DBT)
 
 
 def target_from_env() -> str:
@@ -41,8 +52,8 @@ def dbt_env(settings: Settings, target: str) -> dict[str, str]:
 
 
 def dbt_command(target: str, args: list[str] | tuple[str, ...]) -> list[str]:
-    command = [DBT, *args, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
-    command += ["--target", target]
+    command = [dbt_executable(target), *args, "--project-dir", str(DBT_PROJECT_DIR)]
+    command += ["--profiles-dir", str(DBT_PROJECT_DIR), "--target", target]
     if target != "duckdb":
         command += ["--target-path", str(DBT_PROJECT_DIR / "target" / target)]
     return command
