@@ -7,6 +7,7 @@ Real engines: the throwaway PostgreSQL server of the session (Debian's postgresq
 import json
 import re
 
+import dagster as dg
 import duckdb
 import psycopg
 import pyarrow as pa
@@ -15,7 +16,7 @@ import pytest
 
 from pipelines.config import DBT_PROJECT_DIR, ConfigError, Settings
 from pipelines.lib import engine_parity, engines, pg_landing
-from tests.e2e_run import E2E
+from tests.e2e_run import E2E, query
 from tests.pg_server import SUPERUSER_PASSWORD
 
 MANIFEST = DBT_PROJECT_DIR / "target" / "manifest.json"
@@ -144,3 +145,27 @@ def test_spark_builds_the_project_and_holds_the_same_numbers(e2e: E2E):
     assert engines.run_dbt(e2e.settings, "spark", args) == 0
     tables = e2e.settings.warehouse_dir / "spark" / "tables"
     assert marts_differ(e2e, engine_parity.spark_reader(tables, "kkb")) == {}
+
+
+@pytest.mark.slow
+def test_dagster_builds_on_the_engine_kkb_dbt_target_names_and_skips_the_duckdb_publication(
+    e2e: E2E, pg_warehouse, monkeypatch
+):
+    from pipelines.definitions import defs
+    from pipelines.defs.dbt import kampung_kb_dbt
+    from pipelines.defs.publish import REPORT_KEY, SNAPSHOT_KEY
+
+    monkeypatch.setenv("KKB_PG_SCHEMA", "kkb_dagster")  # a schema of its own: proves this run built it
+    monkeypatch.setenv("KKB_DBT_TARGET", "postgres")
+    snapshot_before = sorted(p.name for p in e2e.settings.bi_dir.iterdir())
+    job = defs.resolve_implicit_global_asset_job_def()
+    result = job.execute_in_process(
+        asset_selection=[*kampung_kb_dbt.keys, SNAPSHOT_KEY, REPORT_KEY], raise_on_error=False
+    )
+    assert result.success
+    built = {e.asset_key for e in result.get_asset_materialization_events()}
+    assert dg.AssetKey(["rpt_kabupaten_bulanan"]) in built and SNAPSHOT_KEY not in built and REPORT_KEY not in built
+    assert sorted(p.name for p in e2e.settings.bi_dir.iterdir()) == snapshot_before
+    with psycopg.connect(pg_warehouse) as pg:
+        rows = pg.execute("select count(*) from kkb_dagster.rpt_kabupaten_bulanan").fetchone()[0]
+    assert rows == query(e2e.settings, "select count(*) from rpt_kabupaten_bulanan")[0][0] > 0

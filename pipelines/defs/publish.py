@@ -34,26 +34,32 @@ def dbt_descriptions(manifest_path: Path) -> dict[str, tuple[str, dict[str, str]
     }
 
 
-@dg.asset(
-    owners=OWNERS,
-    tags={"layer": "publish"},
-    key=SNAPSHOT_KEY,
-    group_name="publish",
-    # the tables it reads, and every ingestion asset: a failed blocking check anywhere stops the publication
-    deps=[*(dg.AssetKey(t) for t in publish.BI_TABLES), *(dg.AssetKey(["landing", e]) for e in ENTITIES)],
-    kinds={"duckdb", "parquet"},
-    description=(
-        "What BI tools read: warehouse/bi/kampung_kb_bi.duckdb and warehouse/bi/parquet/<table>/. Dimensions without "
-        "personal data and the reporting marts with counts below 5 suppressed; scanned for personal data, verified, "
-        "then swapped in atomically (the last few kept for `kkb bi rollback`)."
-    ),
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(
+            SNAPSHOT_KEY,
+            owners=OWNERS,
+            tags={"layer": "publish"},
+            group_name="publish",
+            # the tables it reads, and every ingestion asset: a failed blocking check anywhere stops the publication
+            deps=[*(dg.AssetKey(t) for t in publish.BI_TABLES), *(dg.AssetKey(["landing", e]) for e in ENTITIES)],
+            kinds={"duckdb", "parquet"},
+            description=(
+                "What BI tools read: warehouse/bi/kampung_kb_bi.duckdb and warehouse/bi/parquet/<table>/. Dimensions "
+                "without personal data and the reporting marts with counts below 5 suppressed; scanned for personal "
+                "data, verified, then swapped in atomically (the last few kept for `kkb bi rollback`)."
+            ),
+            skippable=True,  # nothing to publish when the marts live in another engine (below)
+        )
+    ],
     check_specs=[
         dg.AssetCheckSpec("no_personal_data", asset=SNAPSHOT_KEY, description="Scan of every published column."),
         dg.AssetCheckSpec("small_cells_suppressed", asset=SNAPSHOT_KEY, description="Counts 1-4 and complements."),
     ],
+    # a multi-asset only so that the checks may be skipped with the snapshot (an @asset's checks are required)
+    can_subset=True,
     pool=WAREHOUSE_POOL,
     retry_policy=retry_policy(),
-    output_required=False,  # nothing to publish when the marts live in another engine (below)
 )
 def bi_snapshot(context: dg.AssetExecutionContext) -> Iterator:
     s = settings()
