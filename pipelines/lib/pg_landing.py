@@ -115,7 +115,12 @@ def sync(settings: Settings, dsn: str, tables: list[SourceTable] | None = None) 
     """Load every source table whose files changed since the last load. Returns what happened per table."""
     tables = source_tables() if tables is None else tables
     results: dict[str, Loaded] = {}
-    with psycopg.connect(dsn) as pg, tempfile.TemporaryDirectory(prefix="kkb-pg-landing-") as tmp:
+    # the CSV of one table at a time, beside the warehouse (the big disk), not in /tmp
+    settings.warehouse_dir.mkdir(parents=True, exist_ok=True)
+    with (
+        psycopg.connect(dsn) as pg,
+        tempfile.TemporaryDirectory(prefix=".pg-landing-", dir=settings.warehouse_dir) as tmp,
+    ):
         with pg.cursor() as cur:
             for schema in sorted({t.schema for t in tables} | {"landing"}):
                 cur.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(schema)))
@@ -137,11 +142,11 @@ def _sync_table(settings: Settings, pg: psycopg.Connection, t: SourceTable, tmp:
     if not files:
         raise FileNotFoundError(f"{t.schema}.{t.table}: no Parquet files at {settings.warehouse_dir / t.location}")
     name = f"{t.schema}.{t.table}"
-    print_ = fingerprint(files)
+    current = fingerprint(files)
     with pg.cursor() as cur:
         cur.execute(sql.SQL("select fingerprint, rows from {} where source = %s").format(BOOKKEEPING), [name])
         done = cur.fetchone()
-    if done is not None and done[0] == print_ and _exists(pg, t):
+    if done is not None and done[0] == current and _exists(pg, t):
         return Loaded(done[1], time.perf_counter() - started, skipped=True)
 
     con = duck.connect()
@@ -185,7 +190,7 @@ def _sync_table(settings: Settings, pg: psycopg.Connection, t: SourceTable, tmp:
                 "insert into {} (source, fingerprint, rows) values (%s, %s, %s) on conflict (source) do update "
                 "set fingerprint = excluded.fingerprint, rows = excluded.rows, loaded_at = now()"
             ).format(BOOKKEEPING),
-            [name, print_, loaded],
+            [name, current, loaded],
         )
     pg.commit()
     return Loaded(loaded, time.perf_counter() - started, skipped=False)
