@@ -66,32 +66,9 @@ renamed as (
 
 ),
 
-ranked as (
-
-    select
-        _batch,
-        _file,
-        _row,
-        row_number() over (
-            partition by kampung_kb_id, tahun, bulan
-            order by _batch desc, _file desc, _row desc
-        ) as submission_rank
-    from renamed
-
-),
-
--- the winning rows, joined back on their lineage (batch, file, row: unique per landed row) rather than
--- `select * exclude (submission_rank)`, which only DuckDB has
 latest as (
 
-    select renamed.*
-    from renamed
-    inner join ranked
-        on
-            renamed._batch = ranked._batch
-            and renamed._file = ranked._file
-            and renamed._row = ranked._row
-    where ranked.submission_rank = 1
+    {{ latest_submission('renamed', 'kampung_kb_id, tahun, bulan') }}
 
 )
 
