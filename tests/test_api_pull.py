@@ -5,6 +5,7 @@ asset come next.)"""
 
 import datetime as dt
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -136,3 +137,37 @@ def test_no_token_is_refused_before_any_request(folders, monkeypatch):
         with pytest.raises(api_pull.TokenRejected, match=f"{TOKEN_ENV} is not set"):
             api_pull.pull(endpoint(api), raw, wh)
         assert not api.asked
+
+
+def test_the_repo_source_file_has_the_portal_endpoint_off_until_its_url_is_set():
+    from pipelines.lib import sources
+
+    assert sources.http_endpoints(env={}) == {}
+    found = sources.http_endpoints(env={"KKB_PORTAL_INTERVENSI_URL": "https://portal.example/api/v1/intervensi"})
+    assert found == {
+        "intervensi": api_pull.Endpoint(
+            "portal_intervensi", "https://portal.example/api/v1/intervensi", "kampung_kb/intervensi",
+            "KKB_PORTAL_TOKEN", per_page=500,
+        )
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("sources:\n  intervensii: {}\n", "unknown source 'intervensii'"),
+        ("sources:\n  intervensi:\n    folder: x\n", "unknown key(s) ['folder']"),
+        ("sources:\n  intervensi:\n    http: {source: a, url: 'http://h', tokn_env: T}\n", "unknown ['tokn_env']"),
+        ("sources:\n  intervensi:\n    http: {source: a, url: 'ftp://h', token_env: T}\n", "is not an http(s) URL"),
+        ("sources:\n  intervensi:\n    http: {source: a, url: 'http://h', token_env: T, per_page: 0}\n", "positive"),
+        ("source:\n  intervensi: {}\n", "unknown top-level key(s) ['source']"),
+    ],
+)
+def test_a_wrong_source_file_is_refused_naming_what_is_wrong(tmp_path, text, message):
+    from pipelines.config import ConfigError
+    from pipelines.lib import sources
+
+    path = tmp_path / "sources.yaml"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        sources.http_endpoints(path, env={})
