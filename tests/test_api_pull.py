@@ -1,7 +1,7 @@
 """Pulling a portal-style API into raw/ (pipelines/lib/api_pull.py) from the local simulator
 (pipelines/synth/portal_api.py) on 127.0.0.1: every fault survived, an interrupted pull resumed without gaps or
-duplicates. (Progress on issue 10: the connector and the simulator; the YAML source configuration and the Dagster
-asset come next.)"""
+duplicates, the same rows landed as after a clean pull; the source file read strictly; the ingestion asset pulling
+first and failing, after loading what came, when the token is refused."""
 
 import datetime as dt
 import json
@@ -171,3 +171,121 @@ def test_a_wrong_source_file_is_refused_naming_what_is_wrong(tmp_path, text, mes
     path.write_text(text)
     with pytest.raises(ConfigError, match=re.escape(message)):
         sources.http_endpoints(path, env={})
+
+
+SOURCES_FOR_TESTS = """sources:
+  intervensi:
+    http: {source: portal_intervensi, url: '${KKB_PORTAL_INTERVENSI_URL}', token_env: KKB_PORTAL_TOKEN,
+           per_page: 25, timeout_s: 1, retries: 4}
+"""
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory):
+    """A generated month (profiles and activity posts); the posts are served by the simulator instead of a file."""
+    from pipelines.synth import synthesize
+
+    root = tmp_path_factory.mktemp("generated")
+    synthesize(root, provinsi="19", months=[(2024, 1)], seed=5, scale=0.01)
+    posts = [
+        json.loads(line) for f in sorted(root.rglob("intervensi/**/*.jsonl")) for line in f.read_text().splitlines()
+    ]
+    start = dt.datetime(2024, 2, 1, tzinfo=dt.UTC)
+    for i, post in enumerate(posts):
+        post["updated_at"] = (start + dt.timedelta(seconds=i // 2)).isoformat()
+    return root / "kampung_kb" / "profil", posts
+
+
+def landed_through_the_api(tmp_path, monkeypatch, generated, faults, interrupt=False):
+    """Profiles from their folder, then activity posts pulled from the simulator and loaded: landed and quarantined
+    rows (without batch and time), and the pull reports."""
+    import shutil
+
+    import duckdb
+
+    from pipelines.config import Settings
+    from pipelines.lib import sources
+    from pipelines.lib.entities import ENTITIES
+    from pipelines.lib.ingest import ingest_entity
+    from tests.conftest import TEST_KEY, TODAY
+
+    profil, posts = generated
+    s = Settings(raw_dir=tmp_path / "raw", warehouse_dir=tmp_path / "warehouse")
+    shutil.copytree(profil, s.raw_dir / "kampung_kb" / "profil")
+    s.warehouse_dir.mkdir()
+    (tmp_path / "sources.yaml").write_text(SOURCES_FOR_TESTS)
+    monkeypatch.setenv("KKB_SOURCES_FILE", str(tmp_path / "sources.yaml"))
+    monkeypatch.setenv("KKB_PORTAL_TOKEN", "rahasia-1")
+    ingest_entity(ENTITIES["profil_kampung_kb"], s, TEST_KEY, today=TODAY)
+    reports = []
+    with PortalApi(posts, "rahasia-1", faults) as api:
+        monkeypatch.setenv("KKB_PORTAL_INTERVENSI_URL", api.url)
+        reports.append(sources.pull_for("intervensi", s.raw_dir, s.warehouse_dir))
+        if interrupt:
+            ingest_entity(ENTITIES["intervensi"], s, TEST_KEY, today=TODAY)  # the night goes on with what it has
+            api.rotate_token("rahasia-2")
+            api.faults.token_expires_after = None
+            monkeypatch.setenv("KKB_PORTAL_TOKEN", "rahasia-2")
+            reports.append(sources.pull_for("intervensi", s.raw_dir, s.warehouse_dir))
+    ingest_entity(ENTITIES["intervensi"], s, TEST_KEY, today=TODAY)
+    rows = {}
+    for zone in ("landing", "quarantine"):
+        files = list((s.warehouse_dir / zone / "intervensi").rglob("part-*.parquet"))
+        rel = duckdb.read_parquet([str(f) for f in files], union_by_name=True) if files else None
+        rows[zone] = [] if rel is None else sorted(map(repr, rel.select("* exclude (_batch, _ingested_at)").fetchall()))
+    return rows, reports
+
+
+def test_a_pulled_source_lands_the_same_rows_despite_faults_or_an_interruption(tmp_path, monkeypatch, generated):
+    clean, reports = landed_through_the_api(tmp_path / "clean", monkeypatch, generated, Faults())
+    assert [(r[0].pages, r[1]) for r in reports] == [(8, None)] and len(clean["landing"]) > 150
+    faults = Faults(slow={2: (2.0, 1)}, errors={3: (500, 2), 5: (429, 1)}, stale={6: 1})
+    faulty, _ = landed_through_the_api(tmp_path / "faulty", monkeypatch, generated, faults)
+    assert faulty == clean
+    expiring = Faults(token_expires_after=3)
+    interrupted, reports = landed_through_the_api(tmp_path / "cut", monkeypatch, generated, expiring, interrupt=True)
+    assert reports[0][0] is None and "resumes from page 4" in reports[0][1]
+    assert reports[1][0].resumed_from_page == 4
+    assert interrupted == clean
+
+
+def test_the_ingestion_asset_pulls_first_and_a_refused_token_fails_the_step_after_loading_what_came(
+    tmp_path, monkeypatch, generated
+):
+    import shutil
+
+    import dagster as dg
+
+    from pipelines.definitions import defs
+    from pipelines.lib import api_pull
+    from pipelines.lib.landing import parquet_rows
+
+    profil, posts = generated
+    raw, wh = tmp_path / "raw", tmp_path / "warehouse"
+    shutil.copytree(profil, raw / "kampung_kb" / "profil")
+    (tmp_path / "sources.yaml").write_text(SOURCES_FOR_TESTS)
+    env = {"KKB_RAW_DIR": raw, "KKB_WAREHOUSE_DIR": wh, "KKB_SOURCES_FILE": tmp_path / "sources.yaml",
+           "KKB_PORTAL_TOKEN": "rahasia-1", "KKB_PII_KEY": "test-key-0123456789abcdef"}  # fmt: skip
+    for name, value in env.items():
+        monkeypatch.setenv(name, str(value))
+    keys = [dg.AssetKey(["landing", "profil_kampung_kb"]), dg.AssetKey(["landing", "intervensi"])]
+    job = defs.resolve_implicit_global_asset_job_def()
+    with PortalApi(posts, "rahasia-1", Faults(token_expires_after=3)) as api:
+        monkeypatch.setenv("KKB_PORTAL_INTERVENSI_URL", api.url)
+        first = job.execute_in_process(asset_selection=keys, raise_on_error=False)
+        assert not first.success
+        failure = next(e for e in first.all_events if e.event_type_value == "STEP_FAILURE")
+        assert "renew it and run again: the pull resumes from page 4" in str(failure.event_specific_data.error)
+        partial = parquet_rows(wh / "landing" / "intervensi")
+        assert 0 < partial < len(posts)  # pages 1-3 were loaded before the step failed
+        api.rotate_token("rahasia-2")
+        api.faults.token_expires_after = None
+        monkeypatch.setenv("KKB_PORTAL_TOKEN", "rahasia-2")
+        second = job.execute_in_process(asset_selection=keys, raise_on_error=False)
+    assert second.success
+    # the asset's own materialization (the per-month ones before it carry only their batch and rows)
+    materialized = [e for e in second.get_asset_materialization_events() if e.asset_key == keys[1]]
+    meta = materialized[-1].materialization.metadata
+    assert meta["api_resumed_from_page"].value == 4 and meta["api_pages"].value == 5
+    cursor = json.loads(api_pull.cursor_path(wh, "portal_intervensi").read_text())
+    assert cursor == {"since": max(p["updated_at"] for p in posts), "pull": None}

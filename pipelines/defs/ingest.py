@@ -9,6 +9,7 @@ import dagster as dg
 from pipelines.config import ConfigError, pii_key, settings
 from pipelines.defs.operations import OWNERS, WAREHOUSE_POOL, permanent, retry_policy, storage_guard
 from pipelines.defs.partitions import partitions_for
+from pipelines.lib import sources
 from pipelines.lib.entities import ENTITIES, Entity
 from pipelines.lib.ingest import IngestReport, ingest_entity
 from pipelines.lib.landing import parquet_rows
@@ -173,6 +174,15 @@ def ingest_one(context: dg.AssetExecutionContext, entity: Entity, key: bytes, pe
     s = settings()
     with storage_guard(s.warehouse_dir):
         progress = sys.stderr.isatty()  # bars for a person at a terminal (`kkb run`), not in the UI's logs
+        # an entity with an HTTP endpoint (sources.yaml) is pulled into its raw folder first; not in a partition run
+        pulled, pull_error, retry_may_help = (
+            (None, None, False) if periods else sources.pull_for(entity.name, s.raw_dir, s.warehouse_dir)
+        )
+        if pulled:
+            context.log.info(
+                f"{entity.name}: pulled {pulled.records} records in {pulled.pages} page(s) since {pulled.since}, "
+                f"{len(pulled.files_written)} new file(s)"
+            )
         report = ingest_entity(entity, s, key, progress=progress)
         try:
             rebuild = rebuild_periods(entity, s, key, periods, progress=progress) if periods else None
@@ -188,10 +198,14 @@ def ingest_one(context: dg.AssetExecutionContext, entity: Entity, key: bytes, pe
         )
     )
     mark_periods(context, entity, report, skip=set(periods))
-    meta = report_metadata(report) | (rebuild_metadata(rebuild) if rebuild else {})
+    meta = report_metadata(report) | (rebuild_metadata(rebuild) if rebuild else {}) | sources.pull_metadata(pulled)
     meta["dagster/row_count"] = parquet_rows(settings().landing_dir / entity.name)
     yield dg.MaterializeResult(asset_key=landing_key(entity), metadata=meta)
     yield check_result(entity, report, rebuild)
+    if pull_error:
+        # what was pulled before the error is loaded; the cursor waits where it stopped for the next pull
+        message = f"{entity.name}: {pull_error}. The pages pulled before it were loaded."
+        raise dg.Failure(description=message) if retry_may_help else permanent(message)
 
 
 def build_ingest_assets(entities: tuple[Entity, ...]) -> dg.AssetsDefinition:

@@ -12,7 +12,7 @@ from pathlib import Path
 import yaml  # type: ignore[import-untyped]  # PyYAML ships no type hints
 
 from pipelines.config import REPO_ROOT, ConfigError
-from pipelines.lib.api_pull import Endpoint
+from pipelines.lib.api_pull import Endpoint, PullFailed, PullReport, TokenRejected, pull
 from pipelines.lib.entities import ENTITIES
 
 HTTP_KEYS = {"source", "url", "token_env", "per_page", "timeout_s", "retries"}
@@ -70,3 +70,30 @@ def http_endpoints(path: Path | None = None, env: Mapping[str, str] | None = Non
             retries=int(numbers.get("retries", Endpoint.retries)),
         )
     return found
+
+
+def pull_for(entity: str, raw_dir: Path, warehouse_dir: Path) -> tuple[PullReport | None, str | None, bool]:
+    """Pull the entity's endpoint, when it has one that is on: (report, error, retry_may_help). An error leaves the
+    pages pulled before it in raw/ (they are loaded) and the cursor where it stopped (the next pull resumes)."""
+    endpoint = http_endpoints().get(entity)
+    if endpoint is None:
+        return None, None, False
+    try:
+        return pull(endpoint, raw_dir, warehouse_dir), None, False
+    except TokenRejected as exc:
+        return None, str(exc), False
+    except PullFailed as exc:
+        return None, str(exc), True
+
+
+def pull_metadata(report: PullReport | None) -> dict[str, object]:
+    if report is None:
+        return {}
+    return {
+        "api_pages": report.pages,
+        "api_records": report.records,
+        "api_files_written": len(report.files_written),
+        "api_since": report.since,
+        "api_new_since": report.new_since,
+        **({"api_resumed_from_page": report.resumed_from_page} if report.resumed_from_page else {}),
+    }
