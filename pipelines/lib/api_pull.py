@@ -122,26 +122,27 @@ def pull(endpoint: Endpoint, raw_dir: Path, warehouse_dir: Path) -> PullReport:
     report = PullReport(since=state["since"])
     if cursor["pull"]:
         report.resumed_from_page = state["next_page"]
-    http = session(endpoint)
     headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
-    while True:
-        page = state["next_page"]
-        records, total_pages = _get_page(http, endpoint, headers, state["since"], page)
-        body = "".join(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n" for r in records).encode()
-        if records:
-            target = page_file(raw_dir, endpoint, state["since"], page, body)
-            if target.exists():
-                report.files_already_there += 1
-            else:
-                _write_atomic(target, body)
-                report.files_written.append(target)
-            state["newest"] = max([state["newest"], *(str(r.get("updated_at") or EPOCH) for r in records)])
-        report.pages += 1
-        report.records += len(records)
-        if page >= total_pages or not records:
-            break
-        state["next_page"] = page + 1
-        _write_atomic(cpath, json.dumps({"since": cursor["since"], "pull": state}, indent=1).encode())
+    with session(endpoint) as http:
+        while True:
+            page = state["next_page"]
+            records, total_pages = _get_page(http, endpoint, headers, state["since"], page)
+            body = "".join(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n" for r in records).encode()
+            if records:
+                target = page_file(raw_dir, endpoint, state["since"], page, body)
+                if target.exists():
+                    report.files_already_there += 1
+                else:
+                    _write_atomic(target, body)
+                    report.files_written.append(target)
+                # ISO 8601 times in one zone (the API's) compare as text
+                state["newest"] = max([state["newest"], *(str(r.get("updated_at") or EPOCH) for r in records)])
+            report.pages += 1
+            report.records += len(records)
+            if page >= total_pages or not records:
+                break
+            state["next_page"] = page + 1
+            _write_atomic(cpath, json.dumps({"since": cursor["since"], "pull": state}, indent=1).encode())
     report.new_since = state["newest"]
     _write_atomic(cpath, json.dumps({"since": state["newest"], "pull": None}, indent=1).encode())
     return report
