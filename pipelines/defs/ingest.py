@@ -175,9 +175,12 @@ def ingest_one(context: dg.AssetExecutionContext, entity: Entity, key: bytes, pe
     with storage_guard(s.warehouse_dir):
         progress = sys.stderr.isatty()  # bars for a person at a terminal (`kkb run`), not in the UI's logs
         # an entity with an HTTP endpoint (sources.yaml) is pulled into its raw folder first; not in a partition run
-        pulled, pull_error, retry_may_help = (
-            (None, None, False) if periods else sources.pull_for(entity.name, s.raw_dir, s.warehouse_dir)
-        )
+        try:
+            pulled, pull_error, retry_may_help = (
+                (None, None, False) if periods else sources.pull_for(entity.name, s.raw_dir, s.warehouse_dir)
+            )
+        except ConfigError as exc:  # sources.yaml is wrong: a retry cannot fix it
+            raise permanent(str(exc)) from exc
         if pulled:
             context.log.info(
                 f"{entity.name}: pulled {pulled.records} records in {pulled.pages} page(s) since {pulled.since}, "
