@@ -21,7 +21,6 @@ import hashlib
 import json
 import os
 import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,7 +29,7 @@ from psycopg import sql
 
 from pipelines.config import DBT_PROJECT_DIR, Settings
 from pipelines.lib import duck
-from pipelines.lib.pg_serving import pg_type
+from pipelines.lib.pg_serving import copy_csv, pg_type
 from pipelines.lib.sql import scalar
 
 BOOKKEEPING = sql.Identifier("landing", "_kkb_loaded")
@@ -52,7 +51,6 @@ class SourceTable:
 @dataclass(frozen=True)
 class Loaded:
     rows: int
-    seconds: float
     skipped: bool  # files unchanged since the last load
 
 
@@ -137,7 +135,6 @@ def sync(settings: Settings, dsn: str, tables: list[SourceTable] | None = None) 
 
 
 def _sync_table(settings: Settings, pg: psycopg.Connection, t: SourceTable, tmp: Path) -> Loaded:
-    started = time.perf_counter()
     files = t.files(settings)
     if not files:
         raise FileNotFoundError(f"{t.schema}.{t.table}: no Parquet files at {settings.warehouse_dir / t.location}")
@@ -146,8 +143,9 @@ def _sync_table(settings: Settings, pg: psycopg.Connection, t: SourceTable, tmp:
     with pg.cursor() as cur:
         cur.execute(sql.SQL("select fingerprint, rows from {} where source = %s").format(BOOKKEEPING), [name])
         done = cur.fetchone()
-    if done is not None and done[0] == current and _exists(pg, t):
-        return Loaded(done[1], time.perf_counter() - started, skipped=True)
+    existing = _columns(pg, t)
+    if done is not None and done[0] == current and existing:
+        return Loaded(done[1], skipped=True)
 
     con = duck.connect()
     try:
@@ -164,7 +162,7 @@ def _sync_table(settings: Settings, pg: psycopg.Connection, t: SourceTable, tmp:
     target = sql.Identifier(t.schema, t.table)
     columns = [(n, pg_column_type(ty)) for n, ty in described]
     with pg.cursor() as cur:
-        if _columns(pg, t) == {n: ty for n, ty in columns}:
+        if existing == dict(columns):
             cur.execute(sql.SQL("truncate {}").format(target))
         else:
             cur.execute(sql.SQL("drop table if exists {} cascade").format(target))
@@ -174,16 +172,7 @@ def _sync_table(settings: Settings, pg: psycopg.Connection, t: SourceTable, tmp:
                     sql.SQL(", ").join(sql.SQL("{} {}").format(sql.Identifier(n), sql.SQL(ty)) for n, ty in columns),
                 )
             )
-        column_list = sql.SQL(", ").join(sql.Identifier(n) for n, _ in columns)
-        copy_in = sql.SQL("copy {} ({}) from stdin (format csv)").format(target, column_list)
-        with cur.copy(copy_in) as copy, open(csv, "rb") as f:
-            while chunk := f.read(1 << 20):
-                copy.write(chunk)
-        csv.unlink()
-        cur.execute(sql.SQL("select count(*) from {}").format(target))
-        loaded = scalar(cur)
-        if loaded != expected:
-            raise RuntimeError(f"PostgreSQL has {loaded} rows of {name} after COPY, the Parquet files {expected}")
+        loaded = copy_csv(cur, target, csv, expected, f"{name} (the Parquet files)", [n for n, _ in columns])
         cur.execute(sql.SQL("analyze {}").format(target))
         cur.execute(
             sql.SQL(
@@ -193,11 +182,7 @@ def _sync_table(settings: Settings, pg: psycopg.Connection, t: SourceTable, tmp:
             [name, current, loaded],
         )
     pg.commit()
-    return Loaded(loaded, time.perf_counter() - started, skipped=False)
-
-
-def _exists(pg: psycopg.Connection, t: SourceTable) -> bool:
-    return bool(_columns(pg, t))
+    return Loaded(loaded, skipped=False)
 
 
 def _columns(pg: psycopg.Connection, t: SourceTable) -> dict[str, str]:

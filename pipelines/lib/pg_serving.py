@@ -157,13 +157,24 @@ def _copy_table(duck: duckdb.DuckDBPyConnection, cur: psycopg.Cursor, schema: st
             )
     csv = tmp / f"{table}.csv"
     duck.execute(f"copy (select {', '.join(selects)} from main.\"{table}\") to '{csv}' (format csv, header false)")
-    with cur.copy(sql.SQL("copy {} from stdin (format csv)").format(target)) as copy, open(csv, "rb") as f:
+    expected = scalar(duck.execute(f'select count(*) from main."{table}"'))
+    return copy_csv(cur, target, csv, expected, f"{table} (the snapshot)")
+
+
+def copy_csv(
+    cur: psycopg.Cursor, target: sql.Composable, csv: Path, expected: int, what: str, columns: list[str] | None = None
+) -> int:
+    """Stream a headerless CSV file into a table with COPY, remove the file, and check the row count."""
+    column_list = sql.SQL(" ({})").format(sql.SQL(", ").join(map(sql.Identifier, columns))) if columns else sql.SQL("")
+    with (
+        cur.copy(sql.SQL("copy {}{} from stdin (format csv)").format(target, column_list)) as copy,
+        open(csv, "rb") as f,
+    ):
         while chunk := f.read(1 << 20):
             copy.write(chunk)
     csv.unlink()
     cur.execute(sql.SQL("select count(*) from {}").format(target))
     loaded = scalar(cur)
-    expected = scalar(duck.execute(f'select count(*) from main."{table}"'))
     if loaded != expected:
-        raise RuntimeError(f"PostgreSQL has {loaded} rows of {table} after COPY, the snapshot {expected}")
+        raise RuntimeError(f"PostgreSQL has {loaded} rows of {what} after COPY, the source {expected}")
     return loaded
