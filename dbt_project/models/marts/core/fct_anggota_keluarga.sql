@@ -36,7 +36,8 @@ final as (
         anggota.hubungan_kk,
         anggota.pendidikan,
         anggota.pekerjaan,
-        anggota.jkn
+        anggota.jkn,
+        {{ fact_lineage('anggota') }}
     from anggota
     inner join keluarga
         on anggota.keluarga_id = keluarga.keluarga_id

@@ -33,9 +33,7 @@ joined as (
         intervensi.jenis_post,
         intervensi.fungsi_keluarga,
         intervensi.inpres_sasaran,
-        intervensi._file,
-        intervensi._row,
-        intervensi._batch
+        {{ fact_lineage('intervensi') }}
     from intervensi
     left join kampung_kb as versi
         on
@@ -66,9 +64,7 @@ final as (
         jenis_post,
         fungsi_keluarga,
         inpres_sasaran,
-        _file,
-        _row,
-        _batch
+        {{ fact_lineage() }}
     from joined
 
 )

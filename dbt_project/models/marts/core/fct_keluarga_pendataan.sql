@@ -41,7 +41,9 @@ final as (
         punya_balita,
         pus_hamil,
         coalesce(pus = 1 or pus_hamil = 1 or punya_baduta = 1 or punya_balita = 1, false) as is_sasaran,
-        krs
+        krs,
+
+        {{ fact_lineage() }}
 
     from pendataan
 

@@ -72,10 +72,7 @@ joined as (
         laporan.non_kb_hamil + laporan.non_kb_ias + laporan.non_kb_iat + laporan.non_kb_tial as non_kb_total,
         laporan.non_kb_iat + laporan.non_kb_tial as non_kb_unmet,
 
-        laporan._file,
-        laporan._file_sha256,
-        laporan._row,
-        laporan._batch
+        {{ fact_lineage('laporan') }}
 
     from laporan_dengan_periode as laporan
     left join kampung_kb

@@ -34,6 +34,7 @@ joined as (
         pengukuran.berat_kg,
         pengukuran.tinggi_cm,
         pengukuran.cara_ukur,
+        {{ fact_lineage('pengukuran') }},
         lms.l,
         lms.m,
         lms.s,
@@ -92,7 +93,8 @@ final as (
         haz,
         haz >= -3 and haz < -2 as is_pendek,
         haz < -3 as is_sangat_pendek,
-        cast({{ kategori_tb_u('haz') }} as {{ type_string() }}) as kategori_tb_u
+        cast({{ kategori_tb_u('haz') }} as {{ type_string() }}) as kategori_tb_u,
+        {{ fact_lineage() }}
     from scored
 
 )

@@ -24,7 +24,8 @@ final as (
         jumlah_anggota,
         jumlah_hadir,
         ada_pertemuan,
-        {{ persentase('jumlah_hadir', 'jumlah_anggota') }} as kehadiran
+        {{ persentase('jumlah_hadir', 'jumlah_anggota') }} as kehadiran,
+        {{ fact_lineage() }}
     from poktan
 
 )

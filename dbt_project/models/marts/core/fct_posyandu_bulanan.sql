@@ -38,7 +38,8 @@ joined as (
             posyandu.kode_desa,
             substr(skdn.kode_posyandu, 1, 2) || '.' || substr(skdn.kode_posyandu, 3, 2) || '.'
             || substr(skdn.kode_posyandu, 5, 2) || '.' || substr(skdn.kode_posyandu, 7, 4)
-        ) as kode_desa
+        ) as kode_desa,
+        {{ fact_lineage('skdn') }}
     from skdn
     left join posyandu
         on skdn.kode_posyandu = posyandu.kode_posyandu
@@ -65,7 +66,8 @@ final as (
         pendek,
         sangat_pendek,
         bumil_datang,
-        bumil_kek
+        bumil_kek,
+        {{ fact_lineage() }}
     from joined
 
 )

@@ -44,10 +44,7 @@ ranked as (
 
     select
         *,
-        row_number() over (
-            partition by nik_anak_hash, tanggal_ukur
-            order by _batch desc, _file desc, _row desc
-        ) as submission_rank
+        {{ submission_ranking('nik_anak_hash, tanggal_ukur') }}
     from renamed
 
 ),
@@ -68,7 +65,10 @@ latest as (
         _file_sha256,
         _row,
         _batch,
-        _ingested_at
+        _ingested_at,
+        superseded_submissions,
+        supersedes_file,
+        supersedes_row
     from ranked
     where submission_rank = 1
 

@@ -46,7 +46,10 @@ latest as (
         _file_sha256,
         _row,
         _batch,
-        _ingested_at
+        _ingested_at,
+        superseded_submissions,
+        supersedes_file,
+        supersedes_row
     from submissions
     where is_latest
 

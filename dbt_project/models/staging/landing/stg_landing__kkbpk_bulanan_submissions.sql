@@ -1,6 +1,7 @@
 -- Every submission of the monthly KKBPK report, typed, with the latest-submission-wins ranking.
 -- A corrected report for the same Kampung KB and month replaces the earlier one; both stay here, traceable:
--- `is_latest` marks the one that counts, `superseded_by_*` points from each older one to the next newer one.
+-- `is_latest` marks the one that counts, `superseded_by_*` points from each older one to the next newer one and
+-- `supersedes_*` from each newer one to the one it replaced (macros/latest_submission.sql).
 -- The order is total and deterministic: submission date, then ingest batch, file and row (all descending).
 
 with
@@ -70,14 +71,9 @@ ranked as (
 
     select
         *,
-        row_number() over submissions_newest_first as submission_rank,
-        lag(_file) over submissions_newest_first as superseded_by_file,
-        lag(_row) over submissions_newest_first as superseded_by_row
+        {{ submission_ranking('kampung_kb_id, tahun, bulan',
+                              'tanggal_lapor desc, _batch desc, _file desc, _row desc') }}
     from renamed
-    window submissions_newest_first as (
-        partition by kampung_kb_id, tahun, bulan
-        order by tanggal_lapor desc, _batch desc, _file desc, _row desc
-    )
 
 )
 

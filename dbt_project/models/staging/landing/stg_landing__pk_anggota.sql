@@ -49,10 +49,7 @@ ranked as (
 
     select
         *,
-        row_number() over (
-            partition by keluarga_id, nomor_anggota
-            order by _batch desc, _file desc, _row desc
-        ) as submission_rank
+        {{ submission_ranking('keluarga_id, nomor_anggota') }}
     from renamed
 
 ),
@@ -75,7 +72,10 @@ latest as (
         _file_sha256,
         _row,
         _batch,
-        _ingested_at
+        _ingested_at,
+        superseded_submissions,
+        supersedes_file,
+        supersedes_row
     from ranked
     where submission_rank = 1
 

@@ -60,10 +60,7 @@ ranked as (
 
     select
         *,
-        row_number() over (
-            partition by keluarga_id, tahun_pendataan
-            order by _batch desc, _file desc, _row desc
-        ) as submission_rank
+        {{ submission_ranking('keluarga_id, tahun_pendataan') }}
     from renamed
 
 ),
@@ -94,7 +91,10 @@ latest as (
         _file_sha256,
         _row,
         _batch,
-        _ingested_at
+        _ingested_at,
+        superseded_submissions,
+        supersedes_file,
+        supersedes_row
     from ranked
     where submission_rank = 1
 

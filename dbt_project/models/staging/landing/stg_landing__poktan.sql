@@ -41,10 +41,7 @@ ranked as (
 
     select
         *,
-        row_number() over (
-            partition by kelompok_id, tahun, bulan
-            order by _batch desc, _file desc, _row desc
-        ) as submission_rank
+        {{ submission_ranking('kelompok_id, tahun, bulan') }}
     from renamed
 
 ),
@@ -64,7 +61,10 @@ latest as (
         _file_sha256,
         _row,
         _batch,
-        _ingested_at
+        _ingested_at,
+        superseded_submissions,
+        supersedes_file,
+        supersedes_row
     from ranked
     where submission_rank = 1
 
