@@ -8,6 +8,7 @@ kkb docs    build the dbt docs site and the Data Docs index into warehouse/docs/
 kkb summary print rows per table, rows quarantined and files rejected, from what is on disk
 kkb bench   measure the generator and a full run on temporary folders; figures to bench/results.json
 kkb bi      the published BI snapshots: list them, roll back to an earlier one
+kkb explain where a published number comes from: the reports, files and rows behind it, and what was left out
 """
 
 from __future__ import annotations
@@ -364,3 +365,34 @@ def rollback(to: str | None) -> None:
     except publish.PublishError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"BI tools now read publication {done}; the next successful run publishes a new one.")
+
+
+@main.command()
+@click.argument("mart")
+@click.option(
+    "--kode", required=True, help="The unit: 19.06 (kabupaten), 19.06.01 (kecamatan), a kode_desa, a kampung_kb_id."
+)
+@click.option("--periode", required=True, help="The month, YYYY-MM.")
+@click.option("--indikator", help="The indicator column, e.g. cpr; leave out to list the indicators of the mart.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True)
+def explain(mart: str, kode: str, periode: str, indikator: str | None, fmt: str) -> None:
+    """Explain a published number of MART (e.g. rpt_kabupaten_bulanan): the reports, files and rows behind it, the
+    units expected but left out and why, and the superseded submissions. Reads the warehouse only."""
+    from pipelines.lib import explain as ex
+    from pipelines.lib import explain_render as render
+
+    s = settings()
+    if not indikator:
+        if mart not in ex.LEVELS:
+            raise click.UsageError(f"unknown reporting mart {mart!r}; one of: {', '.join(ex.LEVELS)}")
+        click.echo(f"Indicators of {mart}: {', '.join(ex.indicators_of(mart))}")
+        return
+    try:
+        e = ex.explain(s.duckdb_path, s.quarantine_dir, mart, kode, periode, indikator)
+    except ex.ExplainError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(
+        {"json": render.render_json, "markdown": render.render_markdown}.get(fmt, render.render_text)(e), nl=False
+    )
+    if not (e.sums_match and e.value_matches):
+        sys.exit(3)

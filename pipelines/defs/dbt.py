@@ -17,7 +17,7 @@ from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtC
 from pipelines.config import DBT_PROJECT_DIR, settings
 from pipelines.defs.operations import OWNERS, WAREHOUSE_POOL, permanent, retry_policy
 from pipelines.lib import engines, faults
-from pipelines.lib.previews import mart_previews
+from pipelines.lib.previews import explanation_previews, mart_previews
 from pipelines.lib.row_counts import counted_relations, table_row_counts
 from pipelines.lib.storage import is_transient
 
@@ -98,12 +98,14 @@ def kampung_kb_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource):
 
 
 def with_row_counts(events: list[Any], manifest: Mapping[str, Any]) -> list[Any]:
-    """The dbt events, each output stored as a table carrying `dagster/row_count`, each reporting mart a preview."""
+    """The dbt events, each output stored as a table carrying `dagster/row_count`, each reporting mart a preview and
+    the explanation of its newest month (where its figures come from, what was left out)."""
     outputs = {_unique_id(event): event for event in events if isinstance(event, dg.Output)}
     s = settings()
     counts = table_row_counts(s.duckdb_path, counted_relations(manifest, outputs))
     names = {uid: manifest["nodes"][uid]["alias"] for uid in outputs if uid in manifest["nodes"]}
     previews = mart_previews(s.duckdb_path, names.values())
+    explanations = explanation_previews(s.duckdb_path, s.quarantine_dir, names.values())
     out = []
     for event in events:
         uid = _unique_id(event) if isinstance(event, dg.Output) else ""
@@ -112,6 +114,8 @@ def with_row_counts(events: list[Any], manifest: Mapping[str, Any]) -> list[Any]
             extra["dagster/row_count"] = counts[uid]
         if uid in names and names[uid] in previews:
             extra["preview"] = dg.MetadataValue.md(previews[names[uid]])
+        if uid in names and names[uid] in explanations:
+            extra["explanation"] = dg.MetadataValue.md(explanations[names[uid]])
         out.append(event.with_metadata({**event.metadata, **extra}) if extra else event)
     return out
 

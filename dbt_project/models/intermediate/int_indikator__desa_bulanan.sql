@@ -94,20 +94,12 @@ klasifikasi as (
 
 kampung_kb_aktif as (
 
-    -- Kampung KB whose version valid at the end of the month is active and launched by then
     select
-        versi.kode_desa,
-        periode.periode_key,
-        count(distinct versi.kampung_kb_id) as jumlah_kampung_kb_aktif
-    from {{ ref('dim_kampung_kb') }} as versi
-    inner join {{ ref('dim_periode') }} as periode
-        on
-            versi.valid_from <= periode.tanggal_akhir
-            and (versi.valid_to is null or versi.valid_to >= periode.tanggal_akhir)
-    where
-        coalesce(versi.is_active, true)
-        and coalesce(versi.tanggal_pencanangan <= periode.tanggal_akhir, true)
-    group by versi.kode_desa, periode.periode_key
+        kode_desa,
+        periode_key,
+        count(distinct kampung_kb_id) as jumlah_kampung_kb_aktif
+    from {{ ref('int_kampung_kb__aktif_bulanan') }}
+    group by kode_desa, periode_key
 
 ),
 
