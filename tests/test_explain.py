@@ -144,6 +144,9 @@ def test_a_quarantined_report_is_left_out_with_its_reason(e2e: E2E):
         assert (entry["why"], entry["reason"], entry["file"], entry["row"]) == ("quarantined", reasons, file, row)
         assert str(kampung_kb_id) not in {c["unit_id"] for c in e.contributions}
         assert e.expected == len(e.contributions) + len(e.left_out)
+        # asked about the Kampung KB itself, the answer is the same reason
+        with pytest.raises(ex.ExplainError, match=f"quarantined: {re.escape(reasons)} \\({re.escape(file)}:{row}\\)"):
+            _explain(e2e, "rpt_kampung_kb_bulanan", str(kampung_kb_id), key, "cpr")
 
 
 def test_a_rejected_file_is_left_out_with_its_reason(e2e: E2E):

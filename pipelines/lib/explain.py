@@ -459,23 +459,51 @@ def _published(con, mart: str, level: Level, kode: str, key: int) -> dict[str, A
     if rows.empty:
         known = con.execute(f'select count(*) from "{mart}" where {level.code} = ?', [code_value]).fetchone()[0]
         months = con.execute(f'select min(periode_key), max(periode_key) from "{mart}"').fetchone()
-        if known:
-            raise ExplainError(
-                f"{mart} has no row for {kode} in {key // 100}-{key % 100:02d}"
-                + (
-                    " (the Kampung KB sent no report that counted that month; see the kabupaten's reporting"
-                    " completeness for why)"
-                    if level.name == "kampung_kb"
-                    else ""
-                )
-            )
-        raise ExplainError(f"{mart} has no {level.label} {kode!r}; months published: {months[0]}..{months[1]}")
+        if known and level.name != "kampung_kb":
+            raise ExplainError(f"{mart} has no row for {kode} in {key // 100}-{key % 100:02d}")
+        if level.name == "kampung_kb" and (known or _is_kampung_kb(con, code_value)):
+            raise NoRowForKampungKb(f"{mart} has no row for Kampung KB {kode} in {key // 100}-{key % 100:02d}")
+        span = "nothing" if months[0] is None else f"{_month(months[0])}..{_month(months[1])}"
+        raise ExplainError(f"{mart} has no {level.label} {kode!r}; months published: {span}")
     return rows.iloc[0].to_dict()
+
+
+def _month(key: int) -> str:
+    return f"{key // 100}-{key % 100:02d}"
+
+
+class NoRowForKampungKb(ExplainError):
+    pass
+
+
+def _is_kampung_kb(con, kampung_kb_id: int) -> bool:
+    return bool(
+        con.execute("select count(*) from dim_kampung_kb where kampung_kb_id = ?", [kampung_kb_id]).fetchone()[0]
+    )
+
+
+def _why_no_row(con, quarantine_dir: Path, kampung_kb_id: str, key: int) -> str:
+    """Why a Kampung KB has no figures in a month: the reason its desa's reporting completeness gives."""
+    desa = con.execute(
+        "select kode_desa from int_kampung_kb__aktif_bulanan where kampung_kb_id = ? and periode_key = ?",
+        [int(kampung_kb_id), key],
+    ).fetchone()
+    if not desa:
+        return "it was not active (or not yet launched) that month, and no report of it counted"
+    e = _explain(con, quarantine_dir, "rpt_desa_bulanan", desa[0], key, "kelengkapan_laporan")
+    entry = next((r for r in e.left_out if r["unit_id"] == kampung_kb_id), None)
+    if entry is None:
+        return "its report counts in another desa (see rpt_desa_bulanan)"
+    where = f" ({entry['file']}" + (f":{entry['row']}" if entry.get("row") else "") + ")" if entry.get("file") else ""
+    return f"{entry['why']}: {entry['reason']}{where}"
 
 
 def _explain(con, quarantine_dir: Path, mart: str, kode: str, key: int, indikator: str) -> Explanation:
     level = LEVELS[mart]
-    row = _published(con, mart, level, kode, key)
+    try:
+        row = _published(con, mart, level, kode, key)
+    except NoRowForKampungKb as exc:
+        raise ExplainError(f"{exc}: {_why_no_row(con, quarantine_dir, kode, key)}") from None
     if indikator in DESA_OF_KAMPUNG_KB:
         inner = _explain(con, quarantine_dir, "rpt_desa_bulanan", row["kode_desa"], key, DESA_OF_KAMPUNG_KB[indikator])
         published = None if pd.isna(row[indikator]) else float(row[indikator])
