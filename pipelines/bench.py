@@ -304,6 +304,17 @@ def one_day_of_files(raw: Path, month: str, share: int = 30) -> dict:
     return {"files": written, "rows_approx": rows}
 
 
+def explain_timings(env: dict[str, str], month: str, provinsi: str) -> dict:
+    """`kkb explain` on the built warehouse, a whole province: an indicator of the Kampung KB reports and the one of
+    the largest source (PK families), each a fresh process (its start-up included)."""
+    out = {}
+    for indikator in ("cpr", "krs_rate"):
+        args = ["--kode", provinsi, "--periode", month, "--indikator", indikator, "--format", "json"]
+        m = measure(kkb("explain", "rpt_provinsi_bulanan", *args), env, f"kkb explain {indikator}")
+        out[indikator] = {"provinsi": provinsi, "wall_s": round(m.seconds, 2), "peak_rss_mib": m.peak_mib}
+    return out
+
+
 def generated_raw(sc: Scale, bench_dir: Path, work: Path, env: dict[str, str], fresh: bool) -> tuple[Path, dict]:
     """The generated raw files of this scale, kept in <bench>/raw-<scale>/ and reused by later runs (generating the
     tenth takes ~5 minutes, the nation ~an hour) unless `fresh`; with the figures of the run that generated them."""
@@ -373,6 +384,7 @@ def run_bench(sc: Scale, bench_dir: Path, keep: bool = False, fresh: bool = Fals
         newest = MONTHS.split("..")[-1]
         results["one_day"] = one_day_of_files(raw, newest)
         results["incremental_run"] = pipeline_run(env, work, "incremental_run")
+        results["explain"] = explain_timings(env, newest, sc.provinces[0])
         m = measure(kkb("rebuild", "eppgbm", newest, "--landing-only"), env, "kkb rebuild")
         results["rebuild_eppgbm_month"] = {"period": newest, "wall_s": round(m.seconds, 1), "peak_rss_mib": m.peak_mib}
     finally:
@@ -459,6 +471,9 @@ def markdown(r: dict) -> str:
         inc["wall_s"],
         inc["peak_rss_mib"],
     )
+    for indikator, e in r.get("explain", {}).items():
+        row(f"`kkb explain rpt_provinsi_bulanan --kode {e['provinsi']} --indikator {indikator}`", None, e["wall_s"],
+            e["peak_rss_mib"])  # fmt: skip
     rb = r["rebuild_eppgbm_month"]
     row(f"rebuild e-PPGBM {rb['period']} (landing only)", None, rb["wall_s"], rb["peak_rss_mib"])
     lines += [

@@ -36,6 +36,7 @@ EXPECTED_KEYS = {
     "fct_poktan_bulanan",
     "fct_posyandu_bulanan",
     "int_indikator__desa_bulanan",
+    "int_kampung_kb__aktif_bulanan",
     "int_kampung_kb__klasifikasi_input",
     "int_kampung_kb__versions",
     "landing/eppgbm",

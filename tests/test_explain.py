@@ -236,3 +236,31 @@ def test_reporting_assets_show_the_explanation_of_their_newest_month_in_the_ui(e
     assert "**NO**" not in text and text.count("| yes |") == len(ex.INDICATORS)
     # aggregates only: no person-level row (the PK and measurement sources are counted, not listed)
     assert "nik" not in text.lower() and not re.search(r"\d{16}|[0-9a-f]{32}", text)
+
+
+def test_a_report_naming_a_desa_in_another_area_is_shown_as_counted_there(e2e: E2E, tmp_path):
+    import shutil
+
+    s = e2e.settings
+    copy = tmp_path / "kampung_kb.duckdb"
+    shutil.copy(s.duckdb_path, copy)
+    con = duckdb.connect(str(copy))
+    kampung_kb_id, key, kab = con.execute(
+        "select f.kampung_kb_id, f.periode_key, w.kode_kab from fct_kkbpk_bulanan f join dim_wilayah w "
+        "using (kode_desa) order by f.periode_key desc, f.kampung_kb_id limit 1"
+    ).fetchone()
+    other = con.execute(
+        "select kode_desa from dim_wilayah where kode_kab <> ? and kode_prov = ? order by kode_desa limit 1",
+        [kab, kab[:2]],
+    ).fetchone()[0]
+    con.execute(
+        "update fct_kkbpk_bulanan set kode_desa = ? where kampung_kb_id = ? and periode_key = ?",
+        [other, kampung_kb_id, key],
+    )
+    con.close()
+    periode = f"{key // 100}-{key % 100:02d}"
+    here = ex.explain(copy, s.quarantine_dir, "rpt_kabupaten_bulanan", kab, periode, "cpr")
+    entry = next(r for r in here.left_out if r["unit_id"] == str(kampung_kb_id))
+    assert entry["why"] == "counted elsewhere" and other in entry["reason"]
+    there = ex.explain(copy, s.quarantine_dir, "rpt_desa_bulanan", other, periode, "cpr")
+    assert str(kampung_kb_id) in {c["unit_id"] for c in there.contributions}

@@ -594,7 +594,7 @@ def _in_scope(df: pd.DataFrame, level: Level, kode: str) -> pd.DataFrame:
     return df[df[level.code] == kode]
 
 
-def _region_digits(con, level: Level, kode: str) -> str | None:
+def _region_digits(level: Level, kode: str) -> str | None:
     if level.name == "kampung_kb":
         return None
     return kode.replace(".", "")
@@ -649,7 +649,7 @@ def _left_out(
     contrib: pd.DataFrame,
 ):
     """(left out expected units, other quarantined rows in scope, rejected files in scope, number expected)."""
-    region = _region_digits(con, level, kode)
+    region = _region_digits(level, kode)
     q = _quarantine(con, quarantine_dir, source.entity, key // 100 if source.entity == "pk_keluarga" else key, region)
     expected_df = _expected(con, source_name, level, kode, key)
     kkb_ids = set(expected_df["kampung_kb_id"].dropna().astype(int)) if "kampung_kb_id" in expected_df else set()
@@ -681,6 +681,7 @@ def _left_out(
             if source_name != "kampung_kb"
             else set(contrib.loc[contrib["jumlah_laporan"] > 0, "unit_id"].astype(str))
         )
+        elsewhere = _reported_elsewhere(con, source_name, key, present)
         for r in expected_df.sort_values(["kode_desa", "unit_id"]).to_dict("records"):
             uid = str(r["unit_id"])
             if uid in present:
@@ -693,7 +694,14 @@ def _left_out(
             }
             hits = q[q["unit_id"].astype(str) == uid]
             files = [f for f in rejected if f["kampung_kb_id"] is not None and str(f["kampung_kb_id"]) == uid]
-            if len(hits):
+            if uid in elsewhere:
+                entry |= {
+                    "why": "counted elsewhere",
+                    "reason": f"its report gives kode_desa {elsewhere[uid][0]}, outside this area: it counts there",
+                    "file": elsewhere[uid][1],
+                    "row": elsewhere[uid][2],
+                }
+            elif len(hits):
                 h = hits.sort_values(["_batch", "_file", "_row"]).iloc[-1]
                 entry |= {
                     "why": "quarantined",
@@ -751,6 +759,18 @@ def _left_out(
         ]
     expected = len(expected_df) if source.expected else None
     return left_out, quarantined_other, rejected, expected
+
+
+def _reported_elsewhere(con, source_name: str, key: int, present: set[str]) -> dict[str, tuple[str, str, int]]:
+    """unit -> (kode_desa, file, row) of the counted submissions of the month not among the contributions (their
+    kode_desa lies outside the area asked about)."""
+    sql = {
+        "laporan": "select cast(kampung_kb_id as varchar), kode_desa, _file, _row from fct_kkbpk_bulanan",
+        "kampung_kb": "select cast(kampung_kb_id as varchar), kode_desa, _file, _row from fct_kkbpk_bulanan",
+        "skdn": "select kode_posyandu, kode_desa, _file, _row from fct_posyandu_bulanan",
+    }[source_name]
+    rows = con.execute(f"{sql} where periode_key = ?", [key]).fetchall()
+    return {r[0]: (r[1], r[2], int(r[3])) for r in rows if r[0] not in present}
 
 
 def _kkb_desa(con, key: int) -> dict[str, str]:
