@@ -255,7 +255,8 @@ def _contributions_sql(source: str) -> str:
     raise ExplainError(f"unknown source {source!r}")
 
 
-# --- what a delivered file is about, from its path (the naming conventions of the sources, see raw/README.md) ---
+# --- what a delivered file is about, from its path: the names the sources give their files (workbooks per Kampung KB,
+# exports per kabupaten/kota or province and month or year; see pipelines/synth/generate.py) ---
 
 
 @dataclass(frozen=True)
@@ -326,7 +327,7 @@ _QUARANTINE_FIELDS = {
     "pk_keluarga": (
         "r->>'kode_desa'",
         "regexp_replace(coalesce(r->>'kode_desa', ''), '[^0-9]', '', 'g')",
-        "try_cast(r->>'tahun_pendataan' as integer) * 100",
+        "try_cast(r->>'tahun_pendataan' as integer)",  # a PK round is a year
     ),
 }
 
@@ -341,8 +342,6 @@ def _quarantine(
     if not files or entity not in _QUARANTINE_FIELDS:
         return pd.DataFrame(columns=cols)
     unit, desa, period = _QUARANTINE_FIELDS[entity]
-    if entity == "pk_keluarga":
-        period = f"({period}) // 100"  # a PK round is a year
     # the Kampung KB reports are matched on their kampung_kb_id too (a report with a wrong kode_desa): no region filter
     in_region = "" if entity == "kkbpk_bulanan" or not region else "and starts_with(desa_digits, $region)"
     out = con.execute(
