@@ -42,6 +42,27 @@ def test_a_file_is_in_scope_when_its_month_and_area_agree_or_are_unknown():
     assert not ex._file_in_scope(FileScope(5, "1906", 202403), "1906", 202403, {6, 7})
 
 
+def test_a_warehouse_being_written_or_not_yet_built_is_said_so(tmp_path):
+    import subprocess
+    import sys
+
+    path = tmp_path / "kampung_kb.duckdb"
+    duckdb.connect(str(path)).close()
+    with pytest.raises(ex.ExplainError, match="not fully built"):
+        ex.explain(path, tmp_path, "rpt_provinsi_bulanan", "19", "2024-01", "cpr")
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, sys; c = duckdb.connect(sys.argv[1]); print('held', flush=True); "
+         "sys.stdin.readline()", str(path)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        with pytest.raises(ex.ExplainError, match="being written by a run"):
+            ex.explain(path, tmp_path, "rpt_provinsi_bulanan", "19", "2024-01", "cpr")
+    finally:
+        holder.communicate("\n", timeout=30)
+
+
 def test_questions_that_cannot_be_answered_say_why(e2e: E2E):
     s = e2e.settings
     with pytest.raises(ex.ExplainError, match="unknown reporting mart"):
@@ -264,3 +285,17 @@ def test_a_report_naming_a_desa_in_another_area_is_shown_as_counted_there(e2e: E
     assert entry["why"] == "counted elsewhere" and other in entry["reason"]
     there = ex.explain(copy, s.quarantine_dir, "rpt_desa_bulanan", other, periode, "cpr")
     assert str(kampung_kb_id) in {c["unit_id"] for c in there.contributions}
+
+
+def test_an_explanation_that_cannot_be_made_is_said_in_the_preview_not_raised(tmp_path):
+    from pipelines.lib.previews import explanation_previews
+
+    path = tmp_path / "kampung_kb.duckdb"
+    con = duckdb.connect(str(path))
+    con.execute(
+        "create table rpt_provinsi_bulanan as select '19' as kode_prov, 'P' as nama_prov, 202401 as periode_key"
+    )
+    con.close()
+    shown = explanation_previews(path, tmp_path, ["rpt_provinsi_bulanan", "dim_wilayah"])
+    assert list(shown) == ["rpt_provinsi_bulanan"]
+    assert shown["rpt_provinsi_bulanan"].startswith("The explanation could not be made: ")

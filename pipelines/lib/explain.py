@@ -422,8 +422,13 @@ def explain(duckdb_path: Path, quarantine_dir: Path, mart: str, kode: str, perio
     if indikator not in indicators_of(mart):
         raise ExplainError(f"{mart} has no indicator {indikator!r}; one of: {', '.join(indicators_of(mart))}")
     key = periode_key(periode)
-    with _connect(duckdb_path) as con:
-        return _explain(con, quarantine_dir, mart, kode.strip(), key, indikator)
+    with connect(duckdb_path) as con:
+        try:
+            return _explain(con, quarantine_dir, mart, kode.strip(), key, indikator)
+        except duckdb.CatalogException as exc:
+            raise ExplainError(
+                f"the warehouse is not fully built ({str(exc).splitlines()[0]}): run the pipeline first (make run)"
+            ) from exc
 
 
 def explain_with(
@@ -434,10 +439,7 @@ def explain_with(
 
 
 def connect(duckdb_path: Path) -> duckdb.DuckDBPyConnection:
-    return _connect(duckdb_path)
-
-
-def _connect(duckdb_path: Path) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to the warehouse; a clear error when there is none or a run is writing it."""
     if not duckdb_path.exists():
         raise ExplainError(f"no warehouse at {duckdb_path}: run the pipeline first (make run)")
     try:

@@ -188,5 +188,8 @@ def explanation_previews(duckdb_path: Path, quarantine_dir: Path, tables: Iterab
         existing = {r[0] for r in con.execute("select table_name from duckdb_tables()").fetchall()}
         if "rpt_provinsi_bulanan" not in existing:
             return {}
-        text = explanation_markdown(con, quarantine_dir, "{mart}")
+        try:
+            text = explanation_markdown(con, quarantine_dir, "{mart}")
+        except Exception as exc:  # a preview never fails the step that built the marts; it says why it is missing
+            text = f"The explanation could not be made: {str(exc).splitlines()[0]}"
         return {t: text.replace("{mart}", t) for t in wanted if t in existing} if text else {}
