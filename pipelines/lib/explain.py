@@ -109,7 +109,7 @@ INDICATORS: dict[str, Indicator] = {
     ),
     "krs_rate": Indicator(
         "KRS rate",
-        "krs families / target families x 100 (PK round of the year)",
+        "krs families / target families x 100, PK round of the year",
         "keluarga",
         ("keluarga_krs",),
         "keluarga_sasaran",
@@ -168,10 +168,12 @@ LINEAGE = ["_file", "_file_sha256", "_row", "_batch", "superseded_submissions", 
 WILAYAH = "w.kode_desa, w.nama_desa, w.kode_kec, w.nama_kec, w.kode_kab, w.nama_kab, w.kode_prov, w.nama_prov"
 
 
-# --- the contributions of each source: one query per source, every unit of the month (filtered by scope after) ---
+# --- the contributions of each source: one query per source and unit asked about ---
 
 
-def _contributions_sql(source: str) -> str:
+def _contributions_sql(source: str, scope: str) -> str:
+    """The contributions of the month ($periode) to the unit ($kode): scope is the condition on the unit, over the
+    region `w` (dim_wilayah) or the Kampung KB id (`kampung_kb_id`), see _scope."""
     lineage = ", ".join(f"f.{c}" for c in LINEAGE)
     if source == "laporan":
         return f"""
@@ -183,7 +185,7 @@ def _contributions_sql(source: str) -> str:
             from fct_kkbpk_bulanan f
             join dim_wilayah w on f.kode_desa = w.kode_desa
             left join dim_kampung_kb k on f.kampung_kb_key = k.kampung_kb_key
-            where f.periode_key = $periode"""
+            where f.periode_key = $periode and {scope.replace("kampung_kb_id", "f.kampung_kb_id")}"""
     if source == "kampung_kb":
         # an active Kampung KB counts in its version's desa, a report in the report's desa (as the marts count)
         return f"""
@@ -205,6 +207,7 @@ def _contributions_sql(source: str) -> str:
             from parts p
             join dim_wilayah w on p.kode_desa = w.kode_desa
             left join dim_kampung_kb k on p.kampung_kb_id = k.kampung_kb_id and k.is_current
+            where {scope.replace("kampung_kb_id", "p.kampung_kb_id")}
             group by all"""
     if source == "skdn":
         return f"""
@@ -214,7 +217,7 @@ def _contributions_sql(source: str) -> str:
             from fct_posyandu_bulanan f
             join dim_wilayah w on f.kode_desa = w.kode_desa
             left join dim_posyandu p on f.kode_posyandu = p.kode_posyandu
-            where f.periode_key = $periode"""
+            where f.periode_key = $periode and {scope}"""
     if source == "pengukuran":
         return f"""
             select f.kode_posyandu as unit_id, any_value(p.nama_posyandu) as unit_nama, {WILAYAH},
@@ -226,7 +229,7 @@ def _contributions_sql(source: str) -> str:
             from fct_pengukuran_balita f
             join dim_wilayah w on f.kode_desa = w.kode_desa
             left join dim_posyandu p on f.kode_posyandu = p.kode_posyandu
-            where f.periode_key = $periode
+            where f.periode_key = $periode and {scope}
             group by f.kode_posyandu, {WILAYAH}, f._file"""
     if source == "keluarga":
         return f"""
@@ -238,7 +241,7 @@ def _contributions_sql(source: str) -> str:
                 sum(case when f.superseded_submissions > 0 then 1 else 0 end) as superseded_submissions
             from fct_keluarga_pendataan f
             join dim_wilayah w on f.kode_desa = w.kode_desa
-            where f.tahun_pendataan = $periode // 100
+            where f.tahun_pendataan = $periode // 100 and {scope}
             group by {WILAYAH}, f._file"""
     if source == "desa":
         aktif = """
@@ -251,7 +254,8 @@ def _contributions_sql(source: str) -> str:
                 select w.kode_desa as unit_id, w.nama_desa as unit_nama, {WILAYAH}, 1 as jumlah_desa,
                     case when i.jumlah_kampung_kb_aktif > 0 then 1 else 0 end as desa_dengan_kampung_kb,
                     i.kampung_kb, 1 as rows
-                from ({aktif}) i join dim_wilayah w on i.kode_desa = w.kode_desa"""
+                from ({aktif}) i join dim_wilayah w on i.kode_desa = w.kode_desa
+                where {scope}"""
     raise ExplainError(f"unknown source {source!r}")
 
 
@@ -525,10 +529,10 @@ def _explain(con, quarantine_dir: Path, mart: str, kode: str, key: int, indikato
     ind = INDICATORS[indikator]
     source = SOURCES[ind.source]
     if ind.source == "kecamatan":  # the kecamatan among the unit's desa, as the marts count them
-        desa = _in_scope(con.execute(_contributions_sql("desa"), {"periode": key}).df(), level, kode)
+        desa = _in_scope(_query(con, "desa", level, kode, key), level, kode)
         contrib = _kecamatan(desa)
     else:
-        contrib = _in_scope(con.execute(_contributions_sql(ind.source), {"periode": key}).df(), level, kode)
+        contrib = _in_scope(_query(con, ind.source, level, kode, key), level, kode)
     num = int(sum(contrib[c].sum() for c in ind.numerator)) if len(contrib) else 0
     den = int(contrib[ind.denominator].sum()) if len(contrib) else 0
     published_num = int(sum(row[c] for c in ind.numerator)) if all(c in row for c in ind.numerator) else num
@@ -571,6 +575,15 @@ def _explain(con, quarantine_dir: Path, mart: str, kode: str, key: int, indikato
         sums_match=(num, den) == (published_num, published_den),
         value_matches=_same(percent(num, den), value),
     )
+
+
+def _query(con, source: str, level: Level, kode: str, key: int) -> pd.DataFrame:
+    """The source's contributions to the unit: only the unit's rows leave DuckDB."""
+    if level.name == "kampung_kb":
+        scope, value = "kampung_kb_id = $kode", int(kode)
+    else:
+        scope, value = f"w.{level.code} = $kode", kode
+    return con.execute(_contributions_sql(source, scope), {"periode": key, "kode": value}).df()
 
 
 def _kecamatan(desa: pd.DataFrame) -> pd.DataFrame:

@@ -47,7 +47,8 @@ def headline(e: Explanation) -> list[str]:
     return [
         f"{e.label} ({e.indikator}), {where}, {e.periode}: {_pct(e.value)}   [{e.mart}]",
         f"  = {num} {e.numerator:,} / {e.denominator_column} {e.denominator:,} x 100   ({e.formula})",
-        f"  from {len(e.contributions):,} contributions, one per {e.contribution_unit}; {check}.",
+        f"  from {len(e.contributions):,} contribution{'' if len(e.contributions) == 1 else 's'}, one per "
+        f"{e.contribution_unit}; {check}.",
         *(f"  note: {n}" for n in e.notes),
     ]
 
