@@ -245,11 +245,13 @@ def _contributions_sql(source: str, scope: str) -> str:
             group by {WILAYAH}, f._file"""
     if source == "desa":
         aktif = """
-            select i.kode_desa, i.jumlah_kampung_kb_aktif,
-                (select string_agg(cast(a.kampung_kb_id as varchar), ', ' order by a.kampung_kb_id)
-                 from int_kampung_kb__aktif_bulanan a
-                 where a.kode_desa = i.kode_desa and a.periode_key = i.periode_key) as kampung_kb
-            from int_indikator__desa_bulanan i where i.periode_key = $periode"""
+            select i.kode_desa, i.jumlah_kampung_kb_aktif, a.kampung_kb
+            from int_indikator__desa_bulanan i
+            left join (
+                select kode_desa, string_agg(cast(kampung_kb_id as varchar), ', ' order by kampung_kb_id) as kampung_kb
+                from int_kampung_kb__aktif_bulanan where periode_key = $periode group by kode_desa
+            ) a on i.kode_desa = a.kode_desa
+            where i.periode_key = $periode"""
         return f"""
                 select w.kode_desa as unit_id, w.nama_desa as unit_nama, {WILAYAH}, 1 as jumlah_desa,
                     case when i.jumlah_kampung_kb_aktif > 0 then 1 else 0 end as desa_dengan_kampung_kb,
