@@ -581,6 +581,7 @@ def _explain(con, quarantine_dir: Path, mart: str, kode: str, key: int, indikato
 
 def _query(con, source: str, level: Level, kode: str, key: int) -> pd.DataFrame:
     """The source's contributions to the unit: only the unit's rows leave DuckDB."""
+    value: int | str
     if level.name == "kampung_kb":
         scope, value = "kampung_kb_id = $kode", int(kode)
     else:
