@@ -438,10 +438,17 @@ def explain(duckdb_path: Path, quarantine_dir: Path, mart: str, kode: str, perio
 
 
 def explain_with(
-    con: duckdb.DuckDBPyConnection, quarantine_dir: Path, mart: str, kode: str, key: int, indikator: str
+    con: duckdb.DuckDBPyConnection,
+    quarantine_dir: Path,
+    mart: str,
+    kode: str,
+    key: int,
+    indikator: str,
+    memo: dict | None = None,
 ) -> Explanation:
-    """explain() on an open (read-only) connection to the warehouse, for many explanations in a row."""
-    return _explain(con, quarantine_dir, mart, kode, key, indikator)
+    """explain() on an open (read-only) connection to the warehouse, for many explanations in a row; pass the same
+    dict as memo to read what the indicators of one source share once (the warehouse must not change meanwhile)."""
+    return _explain(con, quarantine_dir, mart, kode, key, indikator, memo)
 
 
 def connect(duckdb_path: Path) -> duckdb.DuckDBPyConnection:
@@ -505,14 +512,18 @@ def _why_no_row(con, quarantine_dir: Path, kampung_kb_id: str, key: int) -> str:
     return f"{entry['why']}: {entry['reason']}{where}"
 
 
-def _explain(con, quarantine_dir: Path, mart: str, kode: str, key: int, indikator: str) -> Explanation:
+def _explain(
+    con, quarantine_dir: Path, mart: str, kode: str, key: int, indikator: str, memo: dict | None = None
+) -> Explanation:
     level = LEVELS[mart]
     try:
         row = _published(con, mart, level, kode, key)
     except NoRowForKampungKb as exc:
         raise ExplainError(f"{exc}: {_why_no_row(con, quarantine_dir, kode, key)}") from None
     if indikator in DESA_OF_KAMPUNG_KB:
-        inner = _explain(con, quarantine_dir, "rpt_desa_bulanan", row["kode_desa"], key, DESA_OF_KAMPUNG_KB[indikator])
+        inner = _explain(
+            con, quarantine_dir, "rpt_desa_bulanan", row["kode_desa"], key, DESA_OF_KAMPUNG_KB[indikator], memo
+        )
         published = None if pd.isna(row[indikator]) else float(row[indikator])
         inner.mart, inner.level, inner.kode, inner.nama, inner.indikator = (
             mart,
@@ -530,22 +541,28 @@ def _explain(con, quarantine_dir: Path, mart: str, kode: str, key: int, indikato
 
     ind = INDICATORS[indikator]
     source = SOURCES[ind.source]
-    if ind.source == "kecamatan":  # the kecamatan among the unit's desa, as the marts count them
-        desa = _in_scope(_query(con, "desa", level, kode, key), level, kode)
-        contrib = _kecamatan(desa)
+    # what the indicators of one source share (its contributions, what was left out, what was superseded) is read
+    # once per unit and month when a memo is given
+    part_key = (ind.source, level.name, kode, key)
+    if memo is not None and part_key in memo:
+        contrib, (left_out, quarantined_other, rejected, expected), superseded = memo[part_key]
     else:
-        contrib = _in_scope(_query(con, ind.source, level, kode, key), level, kode)
+        if ind.source == "kecamatan":  # the kecamatan among the unit's desa, as the marts count them
+            contrib = _kecamatan(_query(con, "desa", level, kode, key))
+        else:
+            contrib = _query(con, ind.source, level, kode, key)
+        left_out, quarantined_other, rejected, expected = _left_out(
+            con, quarantine_dir, ind.source, source, level, kode, key, contrib
+        )
+        superseded = _superseded(con, ind.source, level, kode, key, contrib)
+        if memo is not None:
+            memo[part_key] = (contrib, (left_out, quarantined_other, rejected, expected), superseded)
     num = int(sum(contrib[c].sum() for c in ind.numerator)) if len(contrib) else 0
     den = int(contrib[ind.denominator].sum()) if len(contrib) else 0
     published_num = int(sum(row[c] for c in ind.numerator)) if all(c in row for c in ind.numerator) else num
     published_den = int(row[ind.denominator]) if ind.denominator in row else den
     published = row[indikator]
     value = None if pd.isna(published) else float(published)
-
-    left_out, quarantined_other, rejected, expected = _left_out(
-        con, quarantine_dir, ind.source, source, level, kode, key, contrib
-    )
-    superseded = _superseded(con, ind.source, level, kode, key, contrib)
     figures = [*ind.numerator, ind.denominator]
     contributions = [
         _contribution(r, figures, source.personal)

@@ -136,8 +136,9 @@ def explanation_markdown(con: duckdb.DuckDBPyConnection, quarantine_dir: Path, t
         "here the province totals, which the units of this mart add up to."
     ]
     for kode, nama in provinces[:MAX_PROVINCES]:
+        memo: dict = {}
         explained = {
-            i: ex.explain_with(con, quarantine_dir, "rpt_provinsi_bulanan", kode, key, i) for i in ex.INDICATORS
+            i: ex.explain_with(con, quarantine_dir, "rpt_provinsi_bulanan", kode, key, i, memo) for i in ex.INDICATORS
         }
         out += [
             "",
