@@ -185,7 +185,8 @@ import duckdb
 import pandas as pd
 from pipelines.lib.entities import ENTITIES
 from pipelines.lib.manifest import discover
-from pipelines.lib.readers import RejectedFile, _detect_encoding, file_format, read_chunks
+from pipelines.lib.readers import RejectedFile, file_format, read_chunks
+from pipelines.lib.readers.text import prescan
 
 raw, db = Path(sys.argv[1]), sys.argv[2]
 con = duckdb.connect(db)
@@ -201,11 +202,11 @@ for name, entity in ENTITIES.items():
         kind = file_format(path)
         if kind == "jsonl":
             jsonl.append(str(path))
-        elif kind == "xlsx":
+        elif kind == "workbook":
             workbooks.append(path)
         else:
             try:
-                encoding = _detect_encoding(path)
+                encoding = prescan(path).encoding
             except RejectedFile:
                 continue
             if encoding == "cp1252":  # DuckDB reads UTF-8 and Latin-1 only: Windows-1252 is re-encoded first

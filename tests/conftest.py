@@ -7,6 +7,8 @@ import os
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
 os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
+# files written by a test are read at once (the settle time, for files still being copied, has its own test)
+os.environ.setdefault("KKB_SETTLE_SECONDS", "0")
 
 import datetime as dt  # noqa: E402
 from pathlib import Path  # noqa: E402

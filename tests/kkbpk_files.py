@@ -21,7 +21,7 @@ def counts(**over: int) -> dict[str, int]:
     return c
 
 
-def csv_row(kkb_id: int, kode: str = VALID_DESA, tanggal: str = "03/02/2024", bulan: int = 1, **over) -> list[str]:
+def csv_row(kkb_id: int, kode: str = VALID_DESA, tanggal: str = "2024-02-03", bulan: int = 1, **over) -> list[str]:
     c = counts(**over)
     return [str(kkb_id), kode, "2024", str(bulan), tanggal, *[str(c[k]) for k in KKBPK_COUNTS]]
 

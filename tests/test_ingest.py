@@ -100,7 +100,10 @@ def test_corrected_resubmission_is_loaded_beside_the_original(folders):
     assert report.rows_landed == 1
     rows = landed(folders).fetchall()
     assert len(rows) == 2  # both submissions traceable; dbt staging keeps the latest
-    assert {r[-5] for r in rows} == {f"{FOLDER}/Laporan_1001.xlsx", f"{FOLDER}/Laporan_1001_revisi.xlsx"}
+    assert {r["_file"] for r in landed(folders).df().to_dict("records")} == {
+        f"{FOLDER}/Laporan_1001.xlsx",
+        f"{FOLDER}/Laporan_1001_revisi.xlsx",
+    }
 
 
 def test_corrupt_file_is_rejected_and_the_run_goes_on(folders):

@@ -42,7 +42,7 @@ def typed_frames(tmp_path_factory):
             except RejectedFile:
                 continue
         raw_rows = pd.concat(parts, ignore_index=True).fillna("")
-        typed, _ = coerce(raw_rows, entity, TODAY)
+        typed, _, _ = coerce(raw_rows, entity, TODAY)
         frames[name] = typed
     return frames
 

@@ -1,6 +1,5 @@
 """One ingestion asset per source entity, each with its Great Expectations suite as an asset check."""
 
-import os
 import sys
 from typing import Any
 
@@ -10,18 +9,11 @@ from pipelines.config import ConfigError, pii_key, settings
 from pipelines.defs.operations import OWNERS, WAREHOUSE_POOL, permanent, retry_policy, storage_guard
 from pipelines.defs.partitions import partitions_for
 from pipelines.lib import sources
+from pipelines.lib.deliveries import broken, deliveries, max_bad_row_share, min_delivery_rows
 from pipelines.lib.entities import ENTITIES, Entity
 from pipelines.lib.ingest import IngestReport, ingest_entity
 from pipelines.lib.landing import parquet_rows
 from pipelines.lib.rebuild import RebuildRefused, RebuildReport, rebuild_periods, rows_in_period
-
-DEFAULT_MAX_BAD_ROW_SHARE = 0.05
-
-
-def max_bad_row_share() -> float:
-    """Above this share of quarantined rows in a batch the suite's check fails and blocks the models."""
-    return float(os.environ.get("KKB_MAX_BAD_ROW_SHARE", DEFAULT_MAX_BAD_ROW_SHARE))
-
 
 PARTITION_NOTE = {
     "month": " Partitioned by month (of the report / event / measurement): materialise a month, or backfill a range, "
@@ -69,6 +61,7 @@ def _markdown_table(header: tuple[str, ...], rows: list[tuple]) -> str:
 
 def report_metadata(report: IngestReport) -> dict:
     rejected = report.files_with("rejected")
+    notes = file_notes(report.files)
     # absent when the batch landed nothing (unchanged, not recounted) or the entity has no key
     total = report.rows_superseded_total
     superseded = {"rows_superseded_all_batches": total} if total is not None else {}
@@ -92,7 +85,26 @@ def report_metadata(report: IngestReport) -> dict:
         "rejected_files": dg.MetadataValue.md(
             _markdown_table(("file", "reason"), [(f.path, f.reason) for f in rejected]) if rejected else "none"
         ),
+        "rows_skipped": sum(f.rows_skipped for f in report.files),
+        # what was read and left out, per file: rows that are not data, sheets not read, files with no rows
+        "files_notes": dg.MetadataValue.md(_markdown_table(("file", "what was left out"), notes) if notes else "none"),
+        "files_waiting": dg.MetadataValue.md(
+            "changed less than KKB_SETTLE_SECONDS ago, read next run: " + ", ".join(report.files_settling[:20])
+            if report.files_settling
+            else "none"
+        ),
     }
+
+
+def file_notes(files: list) -> list[tuple[str, str]]:
+    """(file, what of it was not read as data): skipped rows, sheets not read, a header-only file."""
+    out = []
+    for f in files:
+        parts = [p for p in (f.note, f.skipped_rows) if p]
+        parts += [s for s in (f.sheets or "").split("; ") if "not read" in s or "hidden" in s]
+        if parts:
+            out.append((f.path, "; ".join(parts)))
+    return out
 
 
 def rebuild_metadata(rebuild: RebuildReport) -> dict:
@@ -119,29 +131,76 @@ def rebuild_metadata(rebuild: RebuildReport) -> dict:
 
 
 def check_result(entity: Entity, report: IngestReport, rebuild: RebuildReport | None = None) -> dg.AssetCheckResult:
-    """The suite's verdict on the rows this run validated: the new files' and, in a partition run, the rebuilt ones."""
+    """The suite's verdict on the rows this run validated (the new files' and, in a partition run, the rebuilt
+    ones): ERROR, which blocks the models, only when a delivery large enough to judge is broken (most of its rows
+    quarantined: pipelines/lib/deliveries.py); WARN when some rows were quarantined, a file was rejected or carries
+    columns not in the spec."""
+    files = [*report.files, *(rebuild.files if rebuild else [])]
     rows_read = report.rows_read + (rebuild.rows_read if rebuild else 0)
     rows_failed = report.rows_quarantined + (rebuild.rows_quarantined if rebuild else 0)
-    share, limit = (rows_failed / rows_read if rows_read else 0.0), max_bad_row_share()
+    share = rows_failed / rows_read if rows_read else 0.0
+    try:
+        limit, min_rows = max_bad_row_share(), min_delivery_rows()
+    except ConfigError as exc:
+        raise permanent(str(exc)) from exc
+    found = deliveries(files, min_rows)
+    over = broken(found, limit, min_rows)
+    rejected = [f for f in files if f.status == "rejected"]
     meta: dict[str, Any] = {
         "bad_row_share": round(share, 6),
         "threshold": limit,
+        "min_delivery_rows": min_rows,
         "rows_checked": rows_read,
         "rows_failed": rows_failed,
-        "files_rejected": len(report.files_with("rejected")),
+        "deliveries": len(found),
+        "deliveries_over_threshold": len(over),
+        "files_rejected": len(rejected),
         "suite": f"expectations/gx/expectations/{entity.suite}.json",
     }
+    if found and rows_failed:
+        worst = sorted(found, key=lambda d: (-d.share, -d.rows_read))[:10]
+        meta["worst_deliveries"] = dg.MetadataValue.md(
+            _markdown_table(
+                ("delivery", "rows", "quarantined", "share", "judged"),
+                [
+                    (
+                        d.name,
+                        d.rows_read,
+                        d.rows_quarantined,
+                        f"{d.share:.1%}",
+                        "yes" if d.rows_read >= min_rows else "too small",
+                    )
+                    for d in worst
+                ],
+            )
+        )
     unknown = [(f.path, f.unknown_columns) for f in report.files if f.unknown_columns]
     if unknown:
         meta["unknown_columns"] = dg.MetadataValue.md(_markdown_table(("file", "columns not in the spec"), unknown))
-    if share == 0 and not report.files_with("rejected") and not unknown:
+    if report.files_settling:
+        meta["files_waiting"] = len(report.files_settling)
+    if share == 0 and not rejected and not unknown:
         return dg.AssetCheckResult(
             asset_key=landing_key(entity), check_name=check_name(entity), passed=True, metadata=meta
         )
-    severity = dg.AssetCheckSeverity.ERROR if share > limit else dg.AssetCheckSeverity.WARN
-    problems = [
-        f"{share:.2%} of the rows validated quarantined (blocking above {limit:.0%}); see quarantine/{entity.name}/"
-    ]
+    problems = []
+    if over:
+        problems.append(
+            f"{len(over)} deliver{'y is' if len(over) == 1 else 'ies are'} broken (more than {limit:.0%} of its rows "
+            f"quarantined, judged from {min_rows} rows): "
+            + "; ".join(f"{d.name}: {d.rows_quarantined:,} of {d.rows_read:,} rows" for d in over[:5])
+            + f". The models wait until it is looked at: see quarantine/{entity.name}/"
+        )
+    if rows_failed:
+        n = sum(1 for d in found if d.rows_quarantined)
+        problems.append(
+            f"{rows_failed:,} of {rows_read:,} rows quarantined ({share:.2%}), in {n} deliver{'y' if n == 1 else 'ies'}"
+            f"; see quarantine/{entity.name}/"
+        )
+    if rejected:
+        problems.append(
+            f"{len(rejected)} file(s) rejected: " + "; ".join(f"{f.path}: {f.reason}" for f in rejected[:3])
+        )
     if unknown:
         problems.append(
             f"{len(unknown)} file(s) carry columns not in the spec (loaded without them; the raw file keeps them): "
@@ -151,7 +210,7 @@ def check_result(entity: Entity, report: IngestReport, rebuild: RebuildReport | 
         asset_key=landing_key(entity),
         check_name=check_name(entity),
         passed=False,
-        severity=severity,
+        severity=dg.AssetCheckSeverity.ERROR if over else dg.AssetCheckSeverity.WARN,
         metadata=meta,
         description=" ".join(problems),
     )
@@ -250,7 +309,8 @@ def build_ingest_assets(entities: tuple[Entity, ...]) -> dg.AssetsDefinition:
                 check_name(e),
                 asset=landing_key(e),
                 blocking=True,
-                description=f"Great Expectations suite '{e.suite}': share of quarantined rows in the batch.",
+                description=f"Great Expectations suite '{e.suite}': rows quarantined per delivery; blocks the models "
+                "when a delivery is broken (most of its rows quarantined).",
             )
             for e in entities
         ],

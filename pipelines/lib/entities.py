@@ -33,6 +33,12 @@ class Column:
     land_as: str | None = None  # landing name for `pii` and `birth_date` columns
     age_at: str | None = None  # birth_date: the date column the age is computed at (None: the ingestion date)
     age_unit: str = "years"  # birth_date: "months" or "years"
+    max_age: int = 110  # birth_date: the oldest plausible age (in age_unit); decides the century of a two-digit year
+    nil_is_zero: bool = False  # int: a count on a printed form, where a lone dash means nil (0)
+    month_names: bool = False  # int: a month, also written by name ("Maret", "Mar")
+    # a column needed only for a derived figure: None, or where its value comes from when the file has none
+    # ("received": when the file arrived, see ingest.received_dates); the row is never quarantined for lacking it
+    fallback: str | None = None
 
 
 @dataclass(frozen=True)
@@ -63,6 +69,8 @@ class Entity:
     lookups: dict[str, tuple[str, str]] = field(default_factory=dict)
     # the reporting period of a row (None: a register with no period; landed as one folder per batch)
     period: Period | None = None
+    # the column whose first four digits name a row's kabupaten/kota (a delivery's region; None: no such column)
+    region_column: str | None = None
 
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)
@@ -90,6 +98,8 @@ class Entity:
                 out.append((c.land_as or "umur", "int"))
             else:
                 out.append((c.name, c.type))
+            if c.fallback:
+                out.append((f"{c.name}_sumber", "str"))  # where the value came from: the file, or its arrival
         return out
 
 
@@ -115,7 +125,10 @@ def _normalise(text: str) -> str:
 
 
 def _counts(*names: str) -> tuple[Column, ...]:
-    return tuple(Column(n, "int") for n in names)
+    return tuple(Column(n, "int", nil_is_zero=True) for n in names)
+
+
+BULAN = Column("bulan", "int", month_names=True)
 
 
 KKBPK_COUNTS = (
@@ -126,6 +139,7 @@ KKBPK_COUNTS = (
 )  # fmt: skip
 
 KKBPK_BULANAN = Entity(
+    region_column="kode_desa",
     name="kkbpk_bulanan",
     period=MONTH_OF_REPORT,
     key=("kampung_kb_id", "tahun", "bulan"),
@@ -138,13 +152,16 @@ KKBPK_BULANAN = Entity(
         Column("nama_kampung", "str", required=False, aliases=("nama_kampung_kb",)),  # the portal export has it
         Column("kode_desa", "kode_wilayah", aliases=("kode_kelurahan", "kode_desa_kel", "kode_wilayah")),
         Column("tahun", "int"),
-        Column("bulan", "int"),
-        Column("tanggal_lapor", "date", aliases=("tgl_lapor", "tanggal_laporan")),
+        BULAN,
+        # not in DOMAIN.md's field list: a Pokja workbook has no submission date; when absent (or blank, or of an
+        # order the file cannot tell) the report is dated by when its file arrived (tanggal_lapor_sumber says so)
+        Column("tanggal_lapor", "date", required=False, aliases=("tgl_lapor", "tanggal_laporan"), fallback="received"),
         *_counts(*KKBPK_COUNTS),
     ),
 )
 
 PK_KELUARGA = Entity(
+    region_column="kode_desa",
     name="pk_keluarga",
     period=Period("year", ("tahun_pendataan",)),
     key=("keluarga_id", "tahun_pendataan"),
@@ -164,7 +181,7 @@ PK_KELUARGA = Entity(
         Column("jumlah_anggota", "int"),
         Column("pus", "int"),
         Column("usia_istri", "int"),
-        Column("jumlah_anak_hidup", "int"),
+        Column("jumlah_anak_hidup", "int", nil_is_zero=True),
         Column("status_kb", "str"),
         Column("metode_kb", "str"),
         Column("sumber_air_layak", "int"),
@@ -179,6 +196,7 @@ PK_KELUARGA = Entity(
 )
 
 PROFIL_KAMPUNG_KB = Entity(
+    region_column="kode_desa",
     name="profil_kampung_kb",
     period=MONTH_OF_REPORT,
     key=("kampung_kb_id", "tahun", "bulan"),
@@ -196,7 +214,7 @@ PROFIL_KAMPUNG_KB = Entity(
         Column("latitude", "float", required=False, aliases=("lat",)),
         Column("longitude", "float", required=False, aliases=("lon", "lng")),
         Column("tahun", "int"),
-        Column("bulan", "int"),
+        BULAN,
         *_counts(
             "pokja_ada",
             "pokja_sk_ada",
@@ -241,6 +259,7 @@ INTERVENSI = Entity(
 )
 
 POSYANDU = Entity(
+    region_column="kode_desa",
     name="posyandu",
     period=Period("year", ("tahun",)),
     key=("kode_posyandu", "tahun"),
@@ -255,12 +274,13 @@ POSYANDU = Entity(
         Column("kode_puskesmas", "str", required=False),
         Column("rw", "str", required=False),
         Column("strata", "str"),
-        Column("jumlah_kader", "int", required=False),
+        Column("jumlah_kader", "int", required=False, nil_is_zero=True),
         Column("tahun", "int"),
     ),
 )
 
 SKDN = Entity(
+    region_column="kode_posyandu",
     name="skdn",
     period=MONTH_OF_REPORT,
     key=("kode_posyandu", "tahun", "bulan"),
@@ -271,8 +291,8 @@ SKDN = Entity(
     columns=(
         Column("kode_posyandu", "str"),
         Column("tahun", "int"),
-        Column("bulan", "int"),
-        Column("hari_buka", "int", required=False),
+        BULAN,
+        Column("hari_buka", "int", required=False, nil_is_zero=True),
         *_counts(
             "s", "k", "d", "n", "bgm", "balita_diukur_tb", "pendek", "sangat_pendek", "bumil_datang", "bumil_kek"
         ),  # fmt: skip
@@ -280,6 +300,7 @@ SKDN = Entity(
 )
 
 EPPGBM = Entity(
+    region_column="kode_posyandu",
     name="eppgbm",
     period=Period("month", ("tanggal_ukur",)),
     key=("nik_anak_hash", "tanggal_ukur"),
@@ -298,6 +319,7 @@ EPPGBM = Entity(
             land_as="umur_bulan",
             age_at="tanggal_ukur",
             age_unit="months",
+            max_age=59,
             aliases=("tgl_lahir",),
         ),  # fmt: skip
         Column("jenis_kelamin", "str", aliases=("jk",)),
@@ -310,6 +332,7 @@ EPPGBM = Entity(
 )
 
 PK_ANGGOTA = Entity(
+    region_column="id_keluarga",
     name="pk_anggota",
     key=("keluarga_id", "nomor_anggota"),
     folder="bkkbn/pk_anggota",
@@ -334,6 +357,7 @@ PK_ANGGOTA = Entity(
 )
 
 POKTAN = Entity(
+    region_column="kode_desa",
     name="poktan",
     period=MONTH_OF_REPORT,
     key=("kelompok_id", "tahun", "bulan"),
@@ -346,9 +370,9 @@ POKTAN = Entity(
         Column("jenis_poktan", "str"),
         Column("kelompok_id", "int", aliases=("id_kelompok",)),
         Column("tahun", "int"),
-        Column("bulan", "int"),
-        Column("jumlah_anggota", "int"),
-        Column("jumlah_hadir", "int"),
+        BULAN,
+        Column("jumlah_anggota", "int", nil_is_zero=True),
+        Column("jumlah_hadir", "int", nil_is_zero=True),
         Column("ada_pertemuan", "int", required=False),
     ),
 )

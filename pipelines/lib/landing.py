@@ -35,6 +35,9 @@ LINEAGE = [
     ("_ingested_at", pa.timestamp("us")),
 ]
 
+# the workbook sheet of a row (null for text files): (_file, _sheet, _row) is one row of a delivered file
+SHEET = ("_sheet", pa.string())
+
 QUARANTINE_SCHEMA = pa.schema(
     [
         *LINEAGE,
@@ -42,12 +45,13 @@ QUARANTINE_SCHEMA = pa.schema(
         ("failed_rules", pa.list_(pa.string())),
         ("reasons", pa.string()),
         ("record", pa.string()),
+        SHEET,
     ]
 )
 
 
 def landing_schema(entity: Entity) -> pa.Schema:
-    return pa.schema([(n, _ARROW[t]) for n, t in entity.landing_columns] + LINEAGE)
+    return pa.schema([(n, _ARROW[t]) for n, t in entity.landing_columns] + LINEAGE + [SHEET])
 
 
 def to_landing(typed: pd.DataFrame, entity: Entity, key: bytes) -> pd.DataFrame:
@@ -56,6 +60,8 @@ def to_landing(typed: pd.DataFrame, entity: Entity, key: bytes) -> pd.DataFrame:
     for c in entity.columns:
         if c.type == "drop":
             continue
+        if c.fallback:
+            out[f"{c.name}_sumber"] = typed[f"{c.name}_sumber"]
         if c.type == "pii":
             out[c.land_as or f"{c.name}_hash"] = pseudonymise(typed[c.name], key)
         elif c.type == "birth_date":
@@ -74,7 +80,7 @@ def to_landing(typed: pd.DataFrame, entity: Entity, key: bytes) -> pd.DataFrame:
 
 def quarantine_records(raw: pd.DataFrame, entity: Entity, key: bytes) -> list[str]:
     """The rows as they were sent (text), for a person to read, minus personal data: PII hashed, names dropped."""
-    out = raw.drop(columns=[c for c in ("_row", "_file", "_file_sha256") if c in raw])
+    out = raw.drop(columns=[c for c in ("_row", "_file", "_file_sha256", "_sheet", "_error") if c in raw])
     for c in entity.columns:
         if c.name not in out:
             continue

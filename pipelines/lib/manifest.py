@@ -38,7 +38,7 @@ class FileRecord:
     size_bytes: int
     mtime_ns: int
     first_seen_at: dt.datetime
-    status: str  # loaded | duplicate | rejected
+    status: str  # loaded | duplicate | rejected (a loaded file may have no rows: `note` says so)
     reason: str | None = None
     duplicate_of: str | None = None
     rows_read: int = 0
@@ -51,6 +51,12 @@ class FileRecord:
     unknown_columns: str | None = None
     aliased_headers: str | None = None
     periods: str | None = None  # the periods of its rows ("2024-02, 2024-03"); rebuilding a period reads these files
+    line_ends: str | None = None  # text files: LF, CRLF, CR or mixed
+    sheets: str | None = None  # workbooks: each sheet, read or not and why
+    rows_skipped: int = 0  # rows that are not data (totals, examples, below a workbook's table): not rows read
+    skipped_rows: str | None = None  # which, and why ("row 15: totals row; rows 20-23: below the table ...")
+    note: str | None = None  # e.g. "header only: no rows"
+    wilayah: str | None = None  # the kabupaten/kota its rows name first ('19.01'): the delivery it belongs to
 
 
 MANIFEST_SCHEMA = pa.schema(
@@ -61,6 +67,8 @@ MANIFEST_SCHEMA = pa.schema(
         ("rows_read", pa.int64()), ("rows_landed", pa.int64()), ("rows_quarantined", pa.int64()),
         ("format", pa.string()), ("encoding", pa.string()), ("delimiter", pa.string()), ("header_row", pa.int64()),
         ("unknown_columns", pa.string()), ("aliased_headers", pa.string()), ("periods", pa.string()),
+        ("line_ends", pa.string()), ("sheets", pa.string()), ("rows_skipped", pa.int64()),
+        ("skipped_rows", pa.string()), ("note", pa.string()), ("wilayah", pa.string()),
     ]
 )  # fmt: skip
 

@@ -36,6 +36,7 @@ joined as (
         laporan.tahun,
         laporan.bulan,
         laporan.tanggal_lapor,
+        laporan.tanggal_lapor_sumber,
         laporan.tanggal_lapor <= {{ batas_lapor('laporan.periode_awal') }} as is_tepat_waktu,
 
         laporan.jml_jiwa,

@@ -17,6 +17,7 @@ latest as (
         tahun,
         bulan,
         tanggal_lapor,
+        tanggal_lapor_sumber,
         jml_jiwa,
         jml_keluarga,
         jml_pus,
@@ -45,11 +46,13 @@ latest as (
         _file,
         _file_sha256,
         _row,
+        _sheet,
         _batch,
         _ingested_at,
         superseded_submissions,
         supersedes_file,
-        supersedes_row
+        supersedes_row,
+        supersedes_sheet
     from submissions
     where is_latest
 

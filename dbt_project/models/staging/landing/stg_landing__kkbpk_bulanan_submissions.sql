@@ -2,7 +2,7 @@
 -- A corrected report for the same Kampung KB and month replaces the earlier one; both stay here, traceable:
 -- `is_latest` marks the one that counts, `superseded_by_*` points from each older one to the next newer one and
 -- `supersedes_*` from each newer one to the one it replaced (macros/latest_submission.sql).
--- The order is total and deterministic: submission date, then ingest batch, file and row (all descending).
+-- The order is total and deterministic: submission date, then ingest batch, file, sheet and row (all descending).
 
 with
 
@@ -23,6 +23,8 @@ renamed as (
         cast(tahun as integer) as tahun,
         cast(bulan as integer) as bulan,
         cast(tanggal_lapor as date) as tanggal_lapor,
+        -- batches loaded before the column existed took every date from the report itself
+        coalesce(cast(tanggal_lapor_sumber as {{ type_string() }}), 'laporan') as tanggal_lapor_sumber,
 
         -- population
         cast(jml_jiwa as integer) as jml_jiwa,
@@ -60,6 +62,7 @@ renamed as (
         cast(_file as {{ type_string() }}) as _file,
         cast(_file_sha256 as {{ type_string() }}) as _file_sha256,
         cast(_row as integer) as _row,
+        cast(_sheet as {{ type_string() }}) as _sheet,
         cast(_batch as {{ type_string() }}) as _batch,
         cast(_ingested_at as timestamp) as _ingested_at
 
@@ -72,13 +75,13 @@ ranked as (
     select
         *,
         {{ submission_ranking('kampung_kb_id, tahun, bulan',
-                              'tanggal_lapor desc, _batch desc, _file desc, _row desc') }}
+                              'tanggal_lapor desc, _batch desc, _file desc, ' ~ sheet_order() ~ ', _row desc') }}
     from renamed
 
 )
 
 select
-    {{ surrogate_key(['_file_sha256', '_row']) }} as submission_key,
+    {{ surrogate_key(['_file_sha256', '_sheet', '_row']) }} as submission_key,
     *,
     submission_rank = 1 as is_latest
 from ranked

@@ -30,6 +30,7 @@ renamed as (
         cast(_file as {{ type_string() }}) as _file,
         cast(_file_sha256 as {{ type_string() }}) as _file_sha256,
         cast(_row as integer) as _row,
+        cast(_sheet as {{ type_string() }}) as _sheet,
         cast(_batch as {{ type_string() }}) as _batch,
         cast(_ingested_at as timestamp) as _ingested_at
 
@@ -60,11 +61,13 @@ latest as (
         _file,
         _file_sha256,
         _row,
+        _sheet,
         _batch,
         _ingested_at,
         superseded_submissions,
         supersedes_file,
-        supersedes_row
+        supersedes_row,
+        supersedes_sheet
     from ranked
     where submission_rank = 1
 
