@@ -119,3 +119,11 @@ def test_rows_keep_their_order_and_their_own_errors_on_a_large_chunk():
     assert typed["_row"].tolist() == list(range(n, 0, -1))
     assert typed["i"].iloc[1:6].tolist() == [1.0, 2.0, 3.0, 4.0, 5.0]
     assert [i for i, e in enumerate(errors) if e] == list(range(0, n, 7))
+
+
+def test_a_date_in_the_future_whichever_its_order_is_judged_as_a_future_date_not_as_ambiguous():
+    """02/03/2034 in a file with no day above 12: 2 March or 3 February, 2034 is in the future either way."""
+    raw = one_column("d", ["02/03/2034", "02/03/2024"])
+    typed, errors, _ = coerce(raw, ALL_TYPES, dt.date(2025, 1, 15))
+    assert typed["d"].iloc[0] == pd.Timestamp("2034-02-03") and errors.iloc[0] == []  # the earlier reading
+    assert pd.isna(typed["d"].iloc[1]) and errors.iloc[1] == ["ambiguous_date:d"]

@@ -75,7 +75,7 @@ def ui(tmp_path_factory):
         "KKB_WAREHOUSE_DIR": str(root / "warehouse"),
         "KKB_PII_KEY": "ui-test-key-0123456789abcdef",
         "KKB_MAX_BAD_ROW_SHARE": "0.2",  # 1 % of a province: a few bad rows weigh more; warn, do not block
-        "KKB_SETTLE_SECONDS": "1000000000",  # the raw-folder sensor waits: the run under test loads the files
+        "KKB_RAW_FILES_SENSOR": "off",  # the raw-folder sensor stays off: the run under test loads the files
     }
     env.pop("KKB_PG_DSN", None)
     log = open(root / "dagster-dev.log", "w")  # noqa: SIM115 - closed in the teardown below

@@ -47,7 +47,9 @@ def test_every_row_of_the_demo_is_accounted_for(demo, name):
     assert report.rows_landed == t["rows_valid_expected"]
     assert report.rows_quarantined == t["rows_quarantined_expected"]
     assert sum(f.rows_read for f in dupes) == t["rows_in_duplicate_files"]
-    assert report.rows_read + report.rows_duplicate + t["rows_in_rejected_files"] == t["rows_written"]
+    skipped = sum(f.rows_skipped for f in report.files)  # totals rows, examples, signature blocks: not data
+    assert skipped == t["rows_skipped_expected"]
+    assert report.rows_read + report.rows_duplicate + t["rows_in_rejected_files"] + skipped == t["rows_written"]
     assert report.rows_superseded_total == t["rows_superseded_expected"]
     landed = [str(p) for p in (settings.landing_dir / name).rglob("*.parquet")]
     assert _count(landed) == t["rows_valid_expected"]
@@ -56,3 +58,20 @@ def test_every_row_of_the_demo_is_accounted_for(demo, name):
         f"select rule, count(*) from (select unnest(failed_rules) as rule from read_parquet({quarantine!r})) group by 1"
     ).fetchall()
     assert dict(rules) == t["rules_expected"]
+    if name == "kkbpk_bulanan":  # row by row: landed (with its submission date and source), quarantined, skipped
+        expected = t["expected_rows"]
+        got = {
+            (f, sh, r): (d.isoformat(), src)
+            for f, sh, r, d, src in duckdb.sql(
+                f"select _file, _sheet, _row, tanggal_lapor, tanggal_lapor_sumber from read_parquet({landed!r}, "
+                "union_by_name = true) where _file is not null"
+            ).fetchall()
+        }
+        want = {
+            (r["file"], r["sheet"], r["row"]): (r["tanggal_lapor"], r["tanggal_lapor_sumber"])
+            for r in expected
+            if r["outcome"] == "landed"
+        }
+        assert got == want
+        skipped_at = {(f.path, x["sheet"], x["row"]) for f in report.files for x in (f.skipped or [])}
+        assert skipped_at == {(r["file"], r["sheet"], r["row"]) for r in expected if r["outcome"] == "skipped"}

@@ -6,6 +6,8 @@ a named job must have assets of one partitions definition, and ours have two (mo
 tag kkb/job=nightly so they can be found in the run list.
 """
 
+import os
+
 import dagster as dg
 
 from pipelines.config import settings
@@ -25,11 +27,17 @@ nightly_schedule = dg.ScheduleDefinition(
 )
 
 
+def raw_files_sensor_status() -> dg.DefaultSensorStatus:
+    """KKB_RAW_FILES_SENSOR=off starts the raw-folder sensor switched off (runs on the schedule only, or by hand)."""
+    off = os.environ.get("KKB_RAW_FILES_SENSOR", "on").strip().lower() in ("off", "0", "false", "no")
+    return dg.DefaultSensorStatus.STOPPED if off else dg.DefaultSensorStatus.RUNNING
+
+
 @dg.sensor(
     name="raw_files_arrived",
     job_name=NIGHTLY_JOB,
     minimum_interval_seconds=120,
-    default_status=dg.DefaultSensorStatus.RUNNING,
+    default_status=raw_files_sensor_status(),
     description="Starts a run when settled new files appear under the raw folder (paths not in the manifest yet).",
 )
 def raw_files_sensor(context: dg.SensorEvaluationContext):

@@ -220,9 +220,14 @@ def _date_sql(t: str, p: str, order: str, today: dt.date) -> tuple[str, str, str
     month_dn, month_nd = f"(case {f('dn.m')} {names} end)", f"(case {f('nd.m')} {names} end)"
     a, b, y = num("n.a"), num("n.b"), num("n.y")
     day_first, month_first = make(y, b, a), make(y, a, b)
+    # in a file whose order is unknown, a date after `today` read either way is surely in the future: the earlier
+    # reading stands (the rules then refuse it as a future date, which it is whatever the order)
+    after_today = f"timestamp '{today.isoformat()}'"
+    both_future = f"({day_first} > {after_today} and {month_first} > {after_today})"
     numeric = (
         f"case when {a} > 12 or {a} = {b} then {day_first} when {b} > 12 then {month_first} "
-        f"when {order} = 'dmy' then {day_first} when {order} = 'mdy' then {month_first} end"
+        f"when {order} = 'dmy' then {day_first} when {order} = 'mdy' then {month_first} "
+        f"when {both_future} then least({day_first}, {month_first}) end"
     )
     iso_fast = "[0-9]{4}-[0-9]{2}-[0-9]{2}(?:[ T].*)?"
     value = (
@@ -235,7 +240,10 @@ def _date_sql(t: str, p: str, order: str, today: dt.date) -> tuple[str, str, str
         f"when {_full(t, _SERIAL)} "
         f"then (date '{EXCEL_EPOCH.isoformat()}' + cast(floor(try_cast({t} as double)) as integer))::timestamp end"
     )
-    ambiguous = f"({f('n.a')} <> '' and {a} <= 12 and {b} <= 12 and {a} <> {b} and {order} not in ('dmy', 'mdy'))"
+    ambiguous = (
+        f"({f('n.a')} <> '' and {a} <= 12 and {b} <= 12 and {a} <> {b} and {order} not in ('dmy', 'mdy') "
+        f"and not coalesce({both_future}, false))"
+    )
     two_digit = f"(({f('n.a')} <> '' and {y} < 100) or ({f('dn.d')} <> '' and {num('dn.y')} < 100))"
     return value, ambiguous, two_digit
 

@@ -164,7 +164,10 @@ SOURCES = {
     "kecamatan": Source("kecamatan", "profil_kampung_kb", None, False),
 }
 
-LINEAGE = ["_file", "_file_sha256", "_row", "_batch", "superseded_submissions", "supersedes_file", "supersedes_row"]
+LINEAGE = [
+    "_file", "_file_sha256", "_row", "_batch", "superseded_submissions", "supersedes_file", "supersedes_row",
+    "_sheet", "supersedes_sheet",
+]  # fmt: skip
 WILAYAH = "w.kode_desa, w.nama_desa, w.kode_kec, w.nama_kec, w.kode_kab, w.nama_kab, w.kode_prov, w.nama_prov"
 
 
@@ -194,7 +197,7 @@ def _contributions_sql(source: str, scope: str) -> str:
                     null::varchar as _file, null::varchar as _file_sha256, null::integer as _row,
                     null::varchar as _batch,
                     null::bigint as superseded_submissions, null::varchar as supersedes_file,
-                    null::integer as supersedes_row
+                    null::integer as supersedes_row, null::varchar as _sheet, null::varchar as supersedes_sheet
                 from int_kampung_kb__aktif_bulanan where periode_key = $periode
                 union all
                 select kampung_kb_id, kode_desa, 0, 1, {", ".join(LINEAGE)}
@@ -644,6 +647,7 @@ def _contribution(r: dict[str, Any], figures: list[str], personal: bool) -> dict
         "file": r.get("_file"),
         "file_sha256": r.get("_file_sha256"),
         "row": _int(r.get("_row")),
+        "sheet": r.get("_sheet"),
         "batch": r.get("_batch"),
     }
     if personal:
@@ -652,7 +656,7 @@ def _contribution(r: dict[str, Any], figures: list[str], personal: bool) -> dict
         out["rows_replacing_earlier"] = _int(r.get("superseded_submissions"))
     else:
         out["supersedes"] = (
-            {"file": r.get("supersedes_file"), "row": _int(r.get("supersedes_row"))}
+            {"file": r.get("supersedes_file"), "sheet": r.get("supersedes_sheet"), "row": _int(r.get("supersedes_row"))}
             if isinstance(r.get("supersedes_file"), str)
             else None
         )

@@ -27,7 +27,8 @@ def _where(c: dict[str, Any]) -> str:
         return ""
     if c.get("rows") is not None:  # rows of one file, summed
         return f"{c['file']} ({c['rows']:,} rows, {c['row']}..{c['last_row']})"
-    return f"{c['file']}:{c['row']}" if c.get("row") is not None else c["file"]
+    sheet = f"#{c['sheet']}" if c.get("sheet") else ""  # the workbook sheet: file.xlsx#Januari:6
+    return f"{c['file']}{sheet}:{c['row']}" if c.get("row") is not None else c["file"]
 
 
 def _unit(c: dict[str, Any]) -> str:
@@ -99,7 +100,7 @@ def render_text(e: Explanation) -> str:
             f"{c.get('nama_desa') or ''} {c.get('kode_desa') or ''}".strip(),
             *(_n(c["figures"].get(f)) for f in figures),
             _where(c),
-            "replaces " + f"{c['supersedes']['file']}:{c['supersedes']['row']}" if c.get("supersedes") else "",
+            "replaces " + _where(c["supersedes"]) if c.get("supersedes") else "",
         ]
         for c in e.contributions
     ]

@@ -20,6 +20,7 @@ import gc
 import itertools
 import logging
 import os
+import re
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -295,7 +296,8 @@ class Batch:
             missing = typed[col.name].isna() & ~unreadable & (raw["_error"] == "")
             if missing.any():
                 mode = received_from()
-                days = {p: received_date(r, mode) for p, r in recs.items()}
+                # never after the ingestion day (Western Indonesia is ahead of a server keeping UTC)
+                days = {p: min(received_date(r, mode), self.today) for p, r in recs.items()}
                 files = raw["_file"]
                 typed.loc[missing, col.name] = pd.to_datetime(files[missing].map(days))
                 label = RECEIVED_SOURCE[mode]
@@ -323,10 +325,17 @@ class Batch:
         if unread.any():
             failures = failures.where(~unread, raw["_error"].map(lambda e: [e]))
             type_errors = type_errors.where(~unread, pd.Series([[]] * len(type_errors), index=type_errors.index))
-        failing = suite_failures.map(bool)
         typing_failed = type_errors.map(bool)
         if typing_failed.any():
-            failures = type_errors + failures  # elementwise list concatenation
+            # a value that could not be read is null: its `missing_value` rule says nothing more
+            failures = pd.Series(
+                [
+                    t + [f for f in fs if not _restates(f, t)] if t else fs
+                    for t, fs in zip(type_errors, failures, strict=True)
+                ],
+                index=failures.index,
+            )
+        failing = suite_failures.map(bool)
         bad = failing | typing_failed | unread
         files = raw["_file"]
         shas = files.map({p: r.sha256 for p, r in recs.items()})
@@ -461,6 +470,13 @@ def read_file(batch: Batch, path: Path, rec: mf.FileRecord) -> None:
         reject_unexpected(batch, rec, exc)
 
 
+def _restates(label: str, typing: list[str]) -> bool:
+    """A suite's `missing_value` label on a column whose value had a typing problem (it is null because of it)."""
+    if not label.startswith("missing_value"):
+        return False
+    return any(re.search(rf"\b{re.escape(t.partition(':')[2])}\b", label) for t in typing)
+
+
 def _read_large(batch: Batch, rec: mf.FileRecord, chunks, known: Evidence | None = None) -> None:
     """Chunk by chunk; raises _ConventionsChanged when a chunk changes the decimal mark or the date order the
     earlier chunks were typed with (unless `known` already holds what the whole file says)."""
@@ -490,6 +506,7 @@ def _record_info(rec: mf.FileRecord, info: FileInfo) -> None:
     rec.sheets = "; ".join(info.sheets) or None
     rec.rows_skipped = len(info.skipped)
     rec.skipped_rows = info.skipped_summary()
+    rec.skipped = [{"sheet": sh, "row": r, "reason": why} for sh, r, why in info.skipped] or None
     rec.note = info.note
 
 

@@ -55,6 +55,7 @@ class FileRecord:
     sheets: str | None = None  # workbooks: each sheet, read or not and why
     rows_skipped: int = 0  # rows that are not data (totals, examples, below a workbook's table): not rows read
     skipped_rows: str | None = None  # which, and why ("row 15: totals row; rows 20-23: below the table ...")
+    skipped: list[dict] | None = None  # the same, one {"sheet", "row", "reason"} per row (for programs)
     note: str | None = None  # e.g. "header only: no rows"
     wilayah: str | None = None  # the kabupaten/kota its rows name first ('19.01'): the delivery it belongs to
 
@@ -69,6 +70,7 @@ MANIFEST_SCHEMA = pa.schema(
         ("unknown_columns", pa.string()), ("aliased_headers", pa.string()), ("periods", pa.string()),
         ("line_ends", pa.string()), ("sheets", pa.string()), ("rows_skipped", pa.int64()),
         ("skipped_rows", pa.string()), ("note", pa.string()), ("wilayah", pa.string()),
+        ("skipped", pa.list_(pa.struct([("sheet", pa.string()), ("row", pa.int64()), ("reason", pa.string())]))),
     ]
 )  # fmt: skip
 

@@ -35,7 +35,7 @@ from pipelines.synth.population import (
 from pipelines.synth.rng import stream
 from pipelines.synth.writers import delivered, write_gzip_csv, write_jsonl, write_text_csv, write_workbook
 
-GENERATOR_VERSION = "2"
+GENERATOR_VERSION = "3"
 FOLDERS = {
     "kkbpk_bulanan": "kampung_kb/laporan_bulanan",
     "profil_kampung_kb": "kampung_kb/profil",
@@ -70,6 +70,7 @@ class Truth:
                 "files_rejected_expected": 0,
                 "rows_in_rejected_files": 0,
                 "rows_superseded_expected": 0,
+                "rows_skipped_expected": 0,
                 "files_with_legacy_header": 0,
             },
         )
@@ -94,6 +95,7 @@ class Truth:
                 - e["rows_quarantined_expected"]
                 - e["rows_in_duplicate_files"]
                 - e["rows_in_rejected_files"]
+                - e["rows_skipped_expected"]
             )
             e["defects"] = dict(sorted(e["defects"].items()))
             e["rules_expected"] = dict(sorted(e["rules_expected"].items()))
@@ -113,13 +115,40 @@ def _xlsx_kabs(geo: Geography) -> set[str]:
     return {kab[0], kab[-1]}
 
 
+# How the monthly reports arrive (issue 21: DOMAIN.md 3.4 at realistic rates). A Pokja workbook usually carries no
+# submission date; old offices send .xls, some LibreOffice .ods; many printed forms end in a signature block, write
+# nil as "-" and keep their example row. Portal exports resaved in Indonesian Excel (Windows-1252) write day-first
+# dates, thousands with dots, and a totals row.
+WORKBOOK_WITH_DATE = 0.35
+WORKBOOK_FORMATS = (("xlsx", 0.85), ("xls", 0.10), ("ods", 0.05))
+WORKBOOK_SIGNATURE = 0.5
+WORKBOOK_NIL_DASH = 0.25
+WORKBOOK_EXAMPLE = 0.08
+WIB = dt.timezone(dt.timedelta(hours=7))
+COUNTS = [c for c in P.LAPORAN_COLUMNS[4:] if c != "tanggal_lapor"]
+
+
+def _thousands(v: int) -> str:
+    """1234567 -> '1.234.567', as Indonesian Excel shows a number."""
+    return f"{v:,}".replace(",", ".")
+
+
+def _ddmmyyyy_evidence(dates: list[dt.date]) -> bool:
+    """Does any day-first date of a file have a day above 12 (so its order can be told)?"""
+    return any(d.day > 12 for d in dates)
+
+
 def write_laporan(
     out: Path, geo: Geography, reports: pd.DataFrame, rate: float, seed: int, truth: Truth
 ) -> pd.DataFrame:
-    """Write the monthly reports; return the reports the warehouse should count (valid, latest version)."""
+    """Write the monthly reports; return the reports the warehouse should count (valid, latest version, with the
+    submission date the pipeline will know: the report's own, or its file's arrival where the report has none or
+    one whose day/month order its file cannot tell). The truth gets one record per row written."""
     rng = stream(seed, "laporan_defects")
+    v_rng = stream(seed, "laporan_variants")  # its own stream: the variants do not move the defects' draws
     name = "kkbpk_bulanan"
-    truth.entity(name)
+    e = truth.entity(name)
+    expected: list[dict] = []  # per row written: file, sheet, row, outcome (+ date and its source when landed)
     folder = out / FOLDERS[name]
     df = reports.copy().astype({c: object for c in P.LAPORAN_COLUMNS if c not in ("kampung_kb_id",)})
     xlsx = df["kode_kab"].isin(_xlsx_kabs(geo)).to_numpy()
@@ -127,6 +156,7 @@ def write_laporan(
     order = rng.permutation(R)
     n_def = D.how_many(R, rate, len(D.LAPORAN_DEFECTS))
     damaged = D.assign_kinds(order[:n_def], list(D.LAPORAN_DEFECTS), rng)
+    rules_of = {int(i): list(D.LAPORAN_DEFECTS[k]) for k, idx in damaged.items() for i in idx}
     rest = order[n_def:]
     n_corr = 0 if rate <= 0 else max(2, round(R * rate / 4))
     corr_x = [i for i in rest if xlsx[i]][: max(1, n_corr // 3)] if xlsx.any() and n_corr else []
@@ -140,8 +170,19 @@ def write_laporan(
     D.damage_laporan(df, damaged, _kec_of(geo), geo.valid_codes, rng)
     truth.defects(name, damaged, D.LAPORAN_DEFECTS)
     corrections = {i: kampung.redraw_report(clean.loc[i], rng) for i in corrected}
-    truth.entity(name)["rows_superseded_expected"] = len(corrections)
-    truth.entity(name)["defects"]["corrected_resubmission"] = len(corrections)
+    e["defects"]["corrected_resubmission"] = len(corrections)
+    submissions: list[dict] = []  # every valid submission: the ranking of DOMAIN.md (latest wins) picks the winners
+
+    def rel(path: Path) -> str:
+        return path.relative_to(out).as_posix()
+
+    def landed(path: Path, sheet, row: int, report: pd.Series, when: dt.date, sumber: str) -> None:
+        expected.append(
+            {"file": rel(path), "sheet": sheet, "row": row, "outcome": "landed",
+             "kampung_kb_id": int(report["kampung_kb_id"]), "tanggal_lapor": when.isoformat(),
+             "tanggal_lapor_sumber": sumber}
+        )  # fmt: skip
+        submissions.append({"report": report, "when": when, "file": rel(path), "sheet": sheet or "", "row": row})
 
     # workbooks: one per Kampung KB and month
     columns = list(P.LAPORAN_COLUMNS)
@@ -150,51 +191,88 @@ def write_laporan(
         ids = sorted(df.loc[xlsx, "kampung_kb_id"].unique())
         legacy_ids = set(rng.choice(ids, max(1, round(len(ids) * rate)), replace=False).tolist()) if ids else set()
     style_of = {k: int(rng.integers(0, 4)) for k in sorted(df["kampung_kb_id"].unique())}
+    kab_name = dict(zip(geo.kab["kode_kab"], geo.kab["nama_kab"], strict=True)) if "nama_kab" in geo.kab else {}
 
-    def workbook(row: pd.Series, suffix: str = "") -> Path:
+    def workbook(i: int, row: pd.Series, when: dt.date, suffix: str = "", plain: bool = False) -> tuple[Path, dict]:
         kkb_id = int(row["kampung_kb_id"])
+        fmt = (
+            "xlsx" if plain else str(v_rng.choice([f for f, _ in WORKBOOK_FORMATS], p=[p for _, p in WORKBOOK_FORMATS]))
+        )
         path = (
             folder
             / "xlsx"
             / row["kode_kab"]
             / f"{int(row['tahun'])}-{int(row['bulan']):02d}"
-            / f"Laporan_KKB_{kkb_id}_{int(row['tahun'])}{int(row['bulan']):02d}{suffix}.xlsx"
+            / f"Laporan_KKB_{kkb_id}_{int(row['tahun'])}{int(row['bulan']):02d}{suffix}.{fmt}"
         )
         as_text = frozenset(c for c in P.LAPORAN_COLUMNS[4:-1] if rng.random() < 0.08)
         legacy = P.LAPORAN_LEGACY if kkb_id in legacy_ids else None
-        write_workbook(path, row.to_dict(), columns, style_of[kkb_id], as_text, legacy)
+        draw = v_rng.random()
+        future = "future_date" in rules_of.get(i, [])  # a future date can only be wrong where there is a date
+        with_date = plain or future or draw < WORKBOOK_WITH_DATE
+        cols = columns if with_date else [c for c in columns if c != "tanggal_lapor"]
+        place = kab_name.get(row["kode_kab"], "Sungailiat").replace("Kab. ", "").replace("Kota ", "")
+        layout = write_workbook(
+            path, row.to_dict(), cols, style_of[kkb_id], as_text, legacy, fmt=fmt,
+            nil_dash=not plain and v_rng.random() < WORKBOOK_NIL_DASH,
+            example=not plain and v_rng.random() < WORKBOOK_EXAMPLE,
+            signature=(place, P.NAMA_PEREMPUAN[i % len(P.NAMA_PEREMPUAN)])
+            if not plain and v_rng.random() < WORKBOOK_SIGNATURE else None,
+        )  # fmt: skip
+        delivered(path, when)
         if legacy:
-            truth.entity(name)["files_with_legacy_header"] += 1
-        return path
+            e["files_with_legacy_header"] += 1
+        layout["with_date"] = with_date
+        return path, layout
+
+    def workbook_rows(path: Path, layout: dict, report: pd.Series, written: pd.Series, i: int | None) -> None:
+        truth.file(name, 1 + len(layout["skipped"]))
+        for r, why in layout["skipped"].items():
+            expected.append(
+                {"file": rel(path), "sheet": layout["sheet"], "row": r, "outcome": "skipped", "reason": why}
+            )
+        e["rows_skipped_expected"] += len(layout["skipped"])
+        at = {"file": rel(path), "sheet": layout["sheet"], "row": layout["data_row"]}
+        if i is not None and i in rules_of:
+            expected.append({**at, "outcome": "quarantined", "rules": rules_of[i]})
+            return
+        when = written["tanggal_lapor"] if layout["with_date"] else report["tanggal_lapor"]  # mtime: that day
+        landed(
+            path, layout["sheet"], layout["data_row"], report, when, "laporan" if layout["with_date"] else "waktu_file"
+        )
 
     for i in np.flatnonzero(xlsx):
         row = df.loc[i]
-        path = workbook(row)
-        delivered(path, clean.at[i, "tanggal_lapor"])
-        truth.file(name, 1)
-        if i == lost:  # the upload broke off half-way: not a readable workbook
+        broken = i == lost
+        path, layout = workbook(int(i), row, clean.at[i, "tanggal_lapor"], plain=broken or i == copy_x)
+        if broken:  # the upload broke off half-way: not a readable workbook
             data = path.read_bytes()
             path.write_bytes(data[: len(data) // 2])
             delivered(path, clean.at[i, "tanggal_lapor"])
-            e = truth.entity(name)
+            truth.file(name, 1)
             e["files_rejected_expected"] += 1
             e["rows_in_rejected_files"] += 1
             e["defects"]["unreadable_file"] = 1
+            expected.append({"file": rel(path), "sheet": None, "row": None, "outcome": "rejected"})
+        else:
+            workbook_rows(path, layout, clean.loc[i], row, int(i))
         if i == copy_x:
-            dup = path.with_name(path.stem + " (1).xlsx")
+            dup = path.with_name(path.stem + " (1)" + path.suffix)
             shutil.copyfile(path, dup)
             delivered(dup, clean.at[i, "tanggal_lapor"], seconds=3600)
             truth.file(name, 1)
-            e = truth.entity(name)
             e["files_duplicate_expected"] += 1
             e["rows_in_duplicate_files"] += 1
             e["defects"]["renamed_copy"] = e["defects"].get("renamed_copy", 0) + 1
+            expected.append({"file": rel(dup), "sheet": None, "row": None, "outcome": "duplicate"})
         if i in corrections:
-            fix = workbook(corrections[i], "_revisi")
-            delivered(fix, corrections[i]["tanggal_lapor"])
-            truth.file(name, 1)
+            fix = corrections[i]
+            # a correction arrives after the report it corrects, and carries its date
+            fix_path, fix_layout = workbook(int(i), fix, fix["tanggal_lapor"], "_revisi", plain=True)
+            workbook_rows(fix_path, fix_layout, fix, fix, None)
 
-    # portal CSV exports: one per kabupaten and month, ';', some Windows-1252, some with a BOM, DD/MM/YYYY dates
+    # portal CSV exports: one per kabupaten and month, ';'. Two in three UTF-8 (some with a BOM) with the portal's
+    # ISO dates; one in three resaved in Indonesian Excel: Windows-1252, day-first dates, thousands with dots, totals
     portal = df.loc[~xlsx].copy()
     portal["_i"] = portal.index
     export_cols = ["kampung_kb_id", "nama_kampung", "kode_desa", "tahun", "bulan", *P.LAPORAN_COLUMNS[4:]]
@@ -204,46 +282,86 @@ def write_laporan(
         legacy_files = set(rng.choice(len(groups), max(1, round(len(groups) * rate)), replace=False).tolist())
     copy_c = int(rng.integers(0, len(groups))) if rate > 0 and groups else None
 
-    def export(rows: pd.DataFrame, path: Path, g: int, legacy: bool) -> None:
+    def export(rows: pd.DataFrame, path: Path, g: int, legacy: bool, when: dt.date, reports: list) -> None:
+        excel = g % 3 == 1
         body = rows[export_cols].copy()
-        body["tanggal_lapor"] = [d.strftime("%d/%m/%Y") for d in body["tanggal_lapor"]]
+        dates = list(body["tanggal_lapor"])
+        body["tanggal_lapor"] = [d.strftime("%d/%m/%Y") if excel else d.isoformat() for d in dates]
+        if excel:
+            for c in COUNTS:
+                body[c] = [_thousands(int(v)) if int(v) >= 1000 else str(int(v)) for v in body[c]]
+            totals = {c: "" for c in export_cols} | {"kampung_kb_id": "JUMLAH"}
+            totals |= {
+                c: _thousands(int(sum(int(v) for v in rows[c]))) for c in ("jml_jiwa", "jml_keluarga", "jml_pus")
+            }
+            body = pd.concat([body.astype(str), pd.DataFrame([totals])], ignore_index=True)
         header = [P.LAPORAN_LEGACY.get(c, c) for c in export_cols] if legacy else None
         enc = ("utf-8", "cp1252", "utf-8")[g % 3]
         write_text_csv(path, body, sep=";", encoding=enc, bom=(g % 6 == 2), header=header)
-        truth.file(name, len(body))
+        delivered(path, when)
+        n = len(rows)
+        truth.file(name, n + (1 if excel else 0))  # the totals row is a row written, and skipped
+        if excel:
+            expected.append(
+                {"file": rel(path), "sheet": None, "row": n + 2, "outcome": "skipped", "reason": "totals row"}
+            )
+            e["rows_skipped_expected"] += 1
+        told = not excel or _ddmmyyyy_evidence(dates)  # ISO, or a day above 12 somewhere in the file
+        arrived = when  # the file's mtime (09:00 WIB that day)
+        for k, (d, report, i) in enumerate(zip(dates, reports, rows["_i"], strict=True)):
+            r = k + 2
+            if i in rules_of and report is None:
+                expected.append({"file": rel(path), "sheet": None, "row": r, "outcome": "quarantined",
+                                 "rules": rules_of[i]})  # fmt: skip
+                continue
+            # a valid report's date is in the past: in a file whose order cannot be told, a date whose day and month
+            # differ (both 12 or less) cannot be read; the pipeline dates it by the file's arrival
+            if not told and d.day != d.month:
+                landed(path, None, r, report, arrived, "waktu_file:tanggal_ambigu")
+            else:
+                landed(path, None, r, report, d, "laporan")
 
     for g, ((kode_kab, tahun, bulan), rows) in enumerate(groups):
         kk = kode_kab.replace(".", "")
         path = folder / "portal" / kode_kab / f"export_laporan_{kk}_{int(tahun)}{int(bulan):02d}.csv"
         legacy = g in legacy_files
-        export(rows, path, g, legacy)
-        if legacy:
-            truth.entity(name)["files_with_legacy_header"] += 1
         when = max(clean.loc[rows["_i"], "tanggal_lapor"])
-        delivered(path, when)
-        fixes = [corrections[i] for i in rows["_i"] if i in corrections]
+        reports = [None if i in rules_of else clean.loc[i] for i in rows["_i"]]
+        export(rows, path, g, legacy, when, reports)
+        if legacy:
+            e["files_with_legacy_header"] += 1
+        fixes = [(i, corrections[i]) for i in rows["_i"] if i in corrections]
         if fixes:
-            fix_rows = pd.DataFrame(fixes)
+            fix_rows = pd.DataFrame([f for _, f in fixes])
+            fix_rows["_i"] = [i for i, _ in fixes]
             fix_path = path.with_name(path.stem + "_koreksi.csv")
-            export(fix_rows, fix_path, g, False)
-            delivered(fix_path, max(fix_rows["tanggal_lapor"]))
+            # a correction arrives after the export it corrects
+            fix_when = max(max(fix_rows["tanggal_lapor"]), when + dt.timedelta(days=1))
+            export(fix_rows, fix_path, g, False, fix_when, [f for _, f in fixes])
         if g == copy_c:
             dup = path.with_name(path.stem + " (1).csv")
             shutil.copyfile(path, dup)
             delivered(dup, when, seconds=7200)
-            truth.file(name, len(rows))
-            e = truth.entity(name)
+            n = len(rows)  # the data rows it copies (a copy is not read: its totals row is nowhere)
+            truth.file(name, n)
             e["files_duplicate_expected"] += 1
-            e["rows_in_duplicate_files"] += len(rows)
+            e["rows_in_duplicate_files"] += n
             e["defects"]["renamed_copy"] = e["defects"].get("renamed_copy", 0) + 1
-    truth.entity(name)["defects"]["legacy_header"] = truth.entity(name)["files_with_legacy_header"]
+            expected.append({"file": rel(dup), "sheet": None, "row": None, "outcome": "duplicate"})
+    e["defects"]["legacy_header"] = e["files_with_legacy_header"]
+    e["expected_rows"] = expected
 
-    # what the warehouse should count: valid reports, the corrected version where there is one
-    bad = set(order[:n_def].tolist()) | ({lost} if lost is not None else set())
-    winners = clean.drop(index=list(bad))
-    for i, fix in corrections.items():
-        winners.loc[i] = fix
-    return winners
+    # what the warehouse should count: per Kampung KB and month, the latest submission by DOMAIN.md's rule (the
+    # latest submission date, then, on the same date, the file and row that sort last: the pipeline's tie-break)
+    ranked = sorted(submissions, key=lambda s: (s["when"], s["file"], s["sheet"], s["row"]), reverse=True)
+    winners, seen = [], set()
+    for s in ranked:
+        key = (int(s["report"]["kampung_kb_id"]), int(s["report"]["tahun"]), int(s["report"]["bulan"]))
+        if key not in seen:
+            seen.add(key)
+            winners.append(s["report"].to_dict() | {"tanggal_lapor": s["when"]})
+    e["rows_superseded_expected"] = len(submissions) - len(winners)
+    return pd.DataFrame(winners)
 
 
 PARTISIPASI = {  # poktan participation: participants / target group (DOMAIN.md section 4)
@@ -732,11 +850,28 @@ def synthesize(
         s_rng,
         truth,
     )
-    for (kode_kab, y, m), rows in sk.groupby(["kode_kab", "tahun", "bulan"], sort=True):
+    # recaps typed into the puskesmas' printed form: some write nil as "-", some end with a totals row (JUMLAH)
+    sk_skipped: list[dict] = []
+    for g, ((kode_kab, y, m), rows) in enumerate(sk.groupby(["kode_kab", "tahun", "bulan"], sort=True)):
         path = out / FOLDERS["skdn"] / kode_kab / f"skdn_{kode_kab.replace('.', '')}_{y}{m:02d}.csv"
-        write_text_csv(path, rows.drop(columns="kode_kab"), sep=";")
+        body = rows.drop(columns="kode_kab")
+        counts = [c for c in body.columns if c not in ("kode_posyandu", "tahun", "bulan")]
+        if g % 4 == 1:  # nil as a dash
+            body = body.astype({c: object for c in counts})
+            for c in counts:
+                body[c] = ["-" if v == 0 else v for v in body[c]]
+        if g % 3 == 0:  # a totals row
+            sums = {c: int(pd.to_numeric(rows[c]).sum()) for c in counts}
+            totals = pd.DataFrame([{"kode_posyandu": "JUMLAH", **sums}], dtype=object)
+            body = pd.concat([body.astype(object), totals], ignore_index=True)
+            sk_skipped.append(
+                {"file": path.relative_to(out).as_posix(), "sheet": None, "row": len(rows) + 2, "reason": "totals row"}
+            )
+        write_text_csv(path, body, sep=";")
         delivered(path, dt.date(y + (m == 12), m % 12 + 1, 7))
-        truth.file("skdn", len(rows))
+        truth.file("skdn", len(body))
+    truth.entity("skdn")["rows_skipped_expected"] = len(sk_skipped)
+    truth.entity("skdn")["expected_skipped"] = sk_skipped
     sk_valid = sk.drop(index=sk.index[sk_bad])
     skdn_truth = (
         sk_valid.groupby(["kode_kab", "tahun", "bulan"], sort=True)[
