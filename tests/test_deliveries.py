@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import os
+import re
 import shutil
 import zipfile
 from collections.abc import Callable
@@ -122,6 +123,27 @@ def far_cell_workbook(path: Path) -> None:
     wb.close()
 
 
+def absurd_dimension_workbook(path: Path) -> None:
+    """A workbook whose sheet declares A1:XFD1048576 (17 billion cells) but holds a header and two rows."""
+    import xlsxwriter
+
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet("Laporan")
+    ws.write_row(0, 0, KKBPK_HEADER)
+    ws.write_row(1, 0, report_row(1901001))
+    ws.write_row(2, 0, report_row(1901002))
+    wb.close()
+    with zipfile.ZipFile(path) as z:
+        parts = {i.filename: z.read(i.filename) for i in z.infolist()}
+    sheet = parts["xl/worksheets/sheet1.xml"].decode()
+    parts["xl/worksheets/sheet1.xml"] = re.sub(
+        r'<dimension ref="[^"]*"/>', '<dimension ref="A1:XFD1048576"/>', sheet
+    ).encode()
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in parts.items():
+            z.writestr(name, data)
+
+
 def zip_bomb_workbook(path: Path) -> None:
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z:
         z.writestr("[Content_Types].xml", "<Types/>")
@@ -175,6 +197,7 @@ class Case:
     note: str | None = None
     sheets: list[str] = field(default_factory=list)  # words each of the manifest's sheet notes holds
     fresh: bool = False  # the file's mtime is now (still being copied?)
+    before: tuple[str, str] | None = None  # (entity, corpus file) loaded first: a source this one looks values up in
 
 
 def R(sumber: str) -> dict:  # noqa: N802 - reads as a column pair in the table
@@ -227,6 +250,11 @@ CASES = [
     Case("two-digit birth years", "pk_anggota", "a.csv", "pk_anggota_two_digit_years.csv",
          landed={2: {"umur_tahun": 31}, 3: {"umur_tahun": 40}, 5: {"umur_tahun": 21}},
          quarantined={4: ["two_digit_year"]}),
+    Case("JSON lines: a line cut short, a line that is not an object, a blank line, a field not in the spec",
+         "intervensi", "a.jsonl", "intervensi_broken_line.jsonl",
+         before=("profil_kampung_kb", "profil_excel_serial_thousands_and_decimal_comma.csv"),
+         landed={1: {"intervensi_id": 5001, "instansi": ["Puskesmas", "OPD KB"]}},
+         quarantined={2: ["invalid_json"], 3: ["invalid_json"], 5: ["invalid_code"]}),
     # CSV
     Case("tab-separated, a title line above the header, a totals row", "kkbpk_bulanan", "a.tsv",
          "kkbpk_tab_title_line_totals_row.tsv",
@@ -264,6 +292,9 @@ CASES = [
          landed={("Laporan", 3): {"kampung_kb_id": 1901001}, ("Laporan", 4): {"kampung_kb_id": 1901002}}),
     Case("a workbook reaching the last row and column (a stray cell)", "kkbpk_bulanan", "a.xlsx", far_cell_workbook,
          status="rejected", reason="stray cell"),
+    Case("a workbook declaring 17 billion cells (its <dimension>) but holding three rows: the cells are measured",
+         "kkbpk_bulanan", "a.xlsx", absurd_dimension_workbook,
+         landed={("Laporan", 2): {"kampung_kb_id": 1901001}, ("Laporan", 3): {"kampung_kb_id": 1901002}}),
     Case("a zip bomb posing as a workbook", "kkbpk_bulanan", "a.xlsx", zip_bomb_workbook,
          status="rejected", reason="zip bomb"),
     # files
@@ -296,6 +327,13 @@ def _rows(folder: Path) -> list[dict]:
     return duckdb.sql(f"select * from read_parquet({files}, union_by_name = true)").df().to_dict("records")
 
 
+def _plain(v):
+    """A value as the table writes it: a date, not a timestamp; a list, not an array."""
+    if isinstance(v, dt.datetime):
+        return v.date()
+    return list(v) if hasattr(v, "tolist") and not isinstance(v, str) else v
+
+
 def _at(r: dict):
     return (r["_sheet"], r["_row"]) if r.get("_sheet") else r["_row"]
 
@@ -304,8 +342,11 @@ def _at(r: dict):
 def test_each_delivered_variant_is_read_right_or_refused_with_its_reason(case, folders, monkeypatch):
     if case.fresh:
         monkeypatch.setenv("KKB_SETTLE_SECONDS", "60")
+    if case.before:
+        entity, source = case.before
+        _deliver(Case("", entity, "first.csv", source), folders.raw_dir)
+        assert ingest_entity(ENTITIES[entity], folders, TEST_KEY, today=TODAY).rows_landed
     _deliver(case, folders.raw_dir)
-    # a sample of the entities a case looks values up in (intervensi) is not needed: no case is an activity post
     report = ingest_entity(ENTITIES[case.entity], folders, TEST_KEY, today=TODAY)
     if case.status == "waiting":
         assert report.files == [] and report.files_settling == [f"{ENTITIES[case.entity].folder}/{case.name}"]
@@ -321,7 +362,7 @@ def test_each_delivered_variant_is_read_right_or_refused_with_its_reason(case, f
     assert set(landed) == set(case.landed), "landed rows"
     for at, values in case.landed.items():
         got = {k: landed[at][k] for k in values}
-        got = {k: v.date() if isinstance(v, dt.datetime) else v for k, v in got.items()}
+        got = {k: _plain(v) for k, v in got.items()}
         assert got == values, at
     assert {at: list(r["failed_rules"]) for at, r in quarantined.items()} == case.quarantined
     for r in quarantined.values():  # the reason names the problem, and the line for a shifted row

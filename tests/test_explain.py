@@ -198,18 +198,19 @@ def test_a_corrected_resubmission_shows_the_submission_it_superseded(e2e: E2E):
     s = e2e.settings
     superseded = query(
         s,
-        "select kampung_kb_id, tahun * 100 + bulan, _file, _row, superseded_by_file, superseded_by_row "
+        "select kampung_kb_id, tahun * 100 + bulan, _file, _sheet, _row, superseded_by_file, superseded_by_row "
         "from stg_landing__kkbpk_bulanan_submissions where not is_latest",
     )
     expected = e2e.truth["entities"]["kkbpk_bulanan"]["rows_superseded_expected"]
     assert len(superseded) == expected >= 2
-    for kampung_kb_id, key, file, row, by_file, by_row in superseded:
+    for kampung_kb_id, key, file, sheet, row, by_file, by_row in superseded:
         e = _explain(e2e, "rpt_kampung_kb_bulanan", str(kampung_kb_id), key, "cpr")
         assert [(r["file"], r["row"], r["superseded_by_file"], r["superseded_by_row"]) for r in e.superseded] == [
             (file, row, by_file, by_row)
         ]
         (counted,) = e.contributions
-        assert (counted["file"], counted["row"], counted["supersedes"]) == (by_file, by_row, {"file": file, "row": row})
+        replaced = {"file": file, "sheet": sheet, "row": row}  # the sheet: None for a text file
+        assert (counted["file"], counted["row"], counted["supersedes"]) == (by_file, by_row, replaced)
         assert "_revisi" in by_file or "_koreksi" in by_file
         kab = _explain(e2e, "rpt_kabupaten_bulanan", counted["kode_desa"][:5], key, "cpr")
         assert (file, row) in {(r["file"], r["row"]) for r in kab.superseded}

@@ -86,8 +86,15 @@ def fingerprint(files: list[Path]) -> str:
     return digest.hexdigest()
 
 
+def _nested(duckdb_type: str) -> bool:
+    """A struct, or a list of structs (the manifest's `skipped`): loaded as JSON."""
+    return "STRUCT(" in duckdb_type or "MAP(" in duckdb_type
+
+
 def pg_column_type(duckdb_type: str) -> str:
-    """The PostgreSQL type a landing column is loaded as; lists become arrays of their element type."""
+    """The PostgreSQL type a landing column is loaded as; lists become arrays of their element type, structs JSON."""
+    if _nested(duckdb_type):
+        return "jsonb"
     if duckdb_type.endswith("[]"):
         return pg_column_type(duckdb_type[:-2]) + "[]"
     found = pg_type(duckdb_type)
@@ -99,6 +106,8 @@ def pg_column_type(duckdb_type: str) -> str:
 def _select_for_csv(name: str, duckdb_type: str) -> str:
     """A DuckDB expression writing the column as PostgreSQL's COPY (CSV) reads it: arrays as `{"a","b"}`."""
     quoted = '"' + name.replace('"', '""') + '"'
+    if _nested(duckdb_type):
+        return f"case when {quoted} is null then null else cast(to_json({quoted}) as varchar) end as {quoted}"
     if not duckdb_type.endswith("[]"):
         return quoted
     element = (

@@ -163,10 +163,13 @@ def finish(
     known = [c for c in df.columns if c not in META_COLUMNS]
     if df.empty:
         return df
-    values = df[known].to_numpy()
+    # column by column (Arrow-backed strings compare in C++; a frame-wide to_numpy() would box every cell)
+    empty = np.ones(len(df), dtype=bool)
+    for c in known:
+        empty &= (df[c] == "").to_numpy(dtype=bool)
     # a row whose values were not read (another number of fields, not JSON) is never blank; a hidden one may be
     unread = df["_error"].str.startswith(("field_count", "invalid_json")).to_numpy(dtype=bool)
-    blank = (values == "").all(axis=1) & ~unread
+    blank = empty & ~unread
     if lead is None:
         table = pa.Table.from_pandas(df[known], preserve_index=False)
         lead = not_data(table, entity, known[:2])

@@ -128,7 +128,7 @@ def prescan(path: Path) -> Scan:
                 if multibyte_at is None and _UTF8_MULTIBYTE.search(block):
                     multibyte_at = line
                 if cp1252_bad is None:
-                    undefined = CP1252_UNDEFINED.intersection(block)
+                    undefined = [b for b in CP1252_UNDEFINED if bytes([b]) in block]  # memchr, not a Python loop
                     if undefined:
                         byte = min(undefined)
                         cp1252_bad = (byte, total - len(block) + block.index(bytes([byte])), line)
