@@ -90,6 +90,12 @@ def render_summary(settings: Settings, seconds: float | None) -> str:
         lines += [f"  {path}: {reason}" for path, reason in rejected[:5]]
         if len(rejected) > 5:
             lines.append(f"  … and {len(rejected) - 5} more (`kkb summary`, or the manifest in landing/_manifest/)")
+    skipped = sum(r.get("rows_skipped") or 0 for r in read_manifest(settings) if r["status"] == "loaded")
+    if skipped:
+        lines.append(
+            f"rows skipped as not data (totals rows, examples, signature blocks): {skipped:,}, listed per file in "
+            "the manifest (skipped_rows)"
+        )
     snapshot = settings.bi_dir / "kampung_kb_bi.duckdb"
     if snapshot.exists():
         lines.append(f"for BI tools: {snapshot} and {settings.bi_dir / 'parquet'}/<table>/ (see README)")

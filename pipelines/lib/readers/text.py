@@ -52,7 +52,10 @@ def is_gzip(path: Path) -> bool:
 
 
 def open_bytes(path: Path):
-    return gzip.open(path, "rb") if is_gzip(path) else open(path, "rb")  # noqa: SIM115
+    """The file's bytes, decompressed when it is gzip (ISA-L: 3x zlib's speed for the large registers)."""
+    from isal import igzip
+
+    return igzip.open(path, "rb") if is_gzip(path) else open(path, "rb")  # noqa: SIM115
 
 
 @dataclass
