@@ -108,6 +108,20 @@ def xls_workbook(path: Path) -> None:
     write_xls(path, {"Laporan": [["LAPORAN KAMPUNG KB JANUARI 2024"], [], KKBPK_HEADER, report_row(1901001)]})
 
 
+def far_cell_xls(path: Path) -> None:
+    """An .xls with a stray cell in its last row and column (65,536 x 256: 16.8 million cells)."""
+    import xlwt
+
+    grid: list[list] = [KKBPK_HEADER, report_row(1901001)]
+    wb = xlwt.Workbook()
+    ws = wb.add_sheet("Laporan")
+    for r, row in enumerate(grid):
+        for c, v in enumerate(row):
+            ws.write(r, c, v)
+    ws.write(65535, 255, "x")
+    wb.save(str(path))
+
+
 def ods_workbook(path: Path) -> None:
     write_ods(path, {"Laporan": [["LAPORAN KAMPUNG KB"], KKBPK_HEADER, report_row(1901001), report_row(1901002)]})
 
@@ -288,6 +302,8 @@ CASES = [
          landed={("Laporan", 2): {"jml_pus": 9}}, quarantined={("Laporan", 3): ["formula_without_value"]}),
     Case(".xls from an old office", "kkbpk_bulanan", "a.xls", xls_workbook,
          landed={("Laporan", 4): {"kampung_kb_id": 1901001, "kode_desa": DESA, **R("waktu_file")}}),
+    Case("an .xls reaching its last row and column (a stray cell)", "kkbpk_bulanan", "a.xls", far_cell_xls,
+         status="rejected", reason="stray cell"),
     Case(".ods (LibreOffice)", "kkbpk_bulanan", "a.ods", ods_workbook,
          landed={("Laporan", 3): {"kampung_kb_id": 1901001}, ("Laporan", 4): {"kampung_kb_id": 1901002}}),
     Case("a workbook reaching the last row and column (a stray cell)", "kkbpk_bulanan", "a.xlsx", far_cell_workbook,
@@ -381,3 +397,10 @@ def test_each_delivered_variant_is_read_right_or_refused_with_its_reason(case, f
     # the manifest keeps what the report says
     [row] = [r for r in mf.read_manifest(folders, case.entity) if r["path"].endswith(case.name)]
     assert (row["status"], row["rows_read"], row["rows_skipped"]) == (rec.status, rec.rows_read, rec.rows_skipped)
+
+
+def test_the_child_reader_refuses_sheets_at_the_same_size_as_the_conventions_say():
+    from pipelines.lib import conventions
+    from pipelines.lib.readers import calamine_child
+
+    assert calamine_child.MAX_CELLS == conventions.MAX_SHEET_CELLS  # the child script imports nothing of ours

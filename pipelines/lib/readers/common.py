@@ -155,18 +155,33 @@ def not_data(table: pa.Table, entity: Entity, lead_columns: Sequence[str]) -> pa
     return why
 
 
+def all_empty(columns: list[list[str]] | list[pa.Array], n: int) -> np.ndarray:
+    """Per row: is every one of these columns (Python lists or Arrow arrays of text) empty?"""
+    empty = np.ones(n, dtype=bool)
+    for col in columns:
+        if isinstance(col, pa.Array | pa.ChunkedArray):
+            empty &= pc.equal(col, "").to_numpy(zero_copy_only=False).astype(bool)
+        else:
+            empty &= np.fromiter((v == "" for v in col), dtype=bool, count=n)
+    return empty
+
+
 def finish(
-    df: pd.DataFrame, entity: Entity, info: FileInfo, lead: pa.Array | None = None, sheet: str | None = None
+    df: pd.DataFrame,
+    entity: Entity,
+    info: FileInfo,
+    lead: pa.Array | None = None,
+    sheet: str | None = None,
+    empty: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Drop blank rows (every known column empty, no reading problem) and rows that are not data (recorded in
-    `info.skipped`); `lead` is `not_data` of the rows, or None to compute it from the known columns."""
+    `info.skipped`); `lead` is `not_data` of the rows, or None to compute it from the known columns; `empty`, per row
+    whether its known columns are all empty, when the reader already knows (else computed here)."""
     known = [c for c in df.columns if c not in META_COLUMNS]
     if df.empty:
         return df
-    # column by column (Arrow-backed strings compare in C++; a frame-wide to_numpy() would box every cell)
-    empty = np.ones(len(df), dtype=bool)
-    for c in known:
-        empty &= (df[c] == "").to_numpy(dtype=bool)
+    if empty is None:
+        empty = all_empty([df[c].tolist() for c in known], len(df))
     # a row whose values were not read (another number of fields, not JSON) is never blank; a hidden one may be
     unread = df["_error"].str.startswith(("field_count", "invalid_json")).to_numpy(dtype=bool)
     blank = empty & ~unread

@@ -34,6 +34,7 @@ from pipelines.lib.entities import Entity
 from pipelines.lib.readers.common import (
     FileInfo,
     RejectedFile,
+    all_empty,
     find_header,
     finish,
     header_score,
@@ -301,7 +302,7 @@ def _frame_from_columns(
     df["_row"] = np.arange(first_row, first_row + n, dtype=np.int64)
     df["_sheet"] = sheet
     df["_error"] = ""
-    out = finish(df, entity, info, lead)
+    out = finish(df, entity, info, lead, empty=all_empty(list(known.values()), n))
     out.attrs["rows"] = n
     return out
 

@@ -1,9 +1,10 @@
-"""Workbooks: .xlsx / .xlsm (scanned first, then read in-process), .xls / .xlsb / .ods (read in a child process
-with a memory limit). calamine (Rust) reads them all; it lays a sheet out as a dense grid from A1 to its furthest cell,
-so a workbook with one cell in a far corner would ask for hundreds of GB and abort the process. Before calamine sees
-an .xlsx, `scan_xlsx` streams its sheets' XML: the furthest cell (the extent), hidden rows and columns, formulas
-without a saved value, and the zip's real sizes (a zip bomb stops there). The other formats have no such scan: a
-child process bounded in memory and time reads them, and a workbook that breaks it is refused.
+"""Workbooks: .xlsx / .xlsm (scanned first, then read in-process), .xls (in-process: its format bounds it), .xlsb /
+.ods (read in a child process with a memory limit). calamine (Rust) reads them all; it lays a sheet out as a dense
+grid from A1 to its furthest cell, so a workbook with one cell in a far corner would ask for hundreds of GB and
+abort the process. Before calamine sees an .xlsx, `scan_xlsx` streams its sheets' XML: the furthest cell (the
+extent), hidden rows and columns, formulas without a saved value, and the zip's real sizes (a zip bomb stops
+there). An .xls cannot reach further than 65,536 rows x 256 columns. The other formats have no such scan: a child
+process bounded in memory and time reads them, and a workbook that breaks it is refused.
 
 Every sheet whose header matches is read; each row keeps its sheet (`_sheet`). What `conventions.py` says of
 workbooks (hidden rows and sheets quarantined, hidden columns read, merged cells filled, rows below the table
@@ -30,6 +31,7 @@ from pipelines.lib.entities import Entity
 from pipelines.lib.readers.common import (
     FileInfo,
     RejectedFile,
+    all_empty,
     find_header,
     finish,
     map_header,
@@ -37,6 +39,7 @@ from pipelines.lib.readers.common import (
 )
 
 ZIP_FORMATS = (".xlsx", ".xlsm", ".xlsb", ".ods")
+IN_PROCESS = (".xlsx", ".xlsm", ".xls")  # bounded before calamine lays them out (scan_xlsx; the .xls format)
 CHILD_MEMORY = 6 << 30  # address space of the child reading .xls/.xlsb/.ods
 CHILD_SECONDS = 300
 _NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
@@ -171,11 +174,15 @@ def _scan_sheet(fh, scan: SheetScan) -> None:
 
 
 def _load(path: Path) -> list[Sheet]:
-    """Every sheet as a grid from A1 (calamine), with its visibility and merged ranges, in this process (an .xlsx
-    that `scan_xlsx` has bounded)."""
+    """Every sheet as a grid from A1 (calamine), with its visibility and merged ranges, in this process: an .xlsx
+    that `scan_xlsx` has bounded, or an .xls, bounded by its format (65,536 rows x 256 columns: at most ~0.5 GB of
+    cells in calamine, refused before they become Python objects when beyond MAX_SHEET_CELLS)."""
     from pipelines.lib.readers import calamine_child
 
-    return [Sheet(**s) for s in calamine_child.load(str(path))]
+    try:
+        return [Sheet(**s) for s in calamine_child.load(str(path))]
+    except calamine_child.TooLarge as exc:
+        raise RejectedFile(str(exc)) from exc
 
 
 def _load_in_child(path: Path) -> list[Sheet]:
@@ -251,12 +258,15 @@ def read_workbook(path: Path, entity: Entity) -> tuple[FileInfo, Iterator[pd.Dat
     suffix = path.suffix.lower()
     info = FileInfo(format=suffix.lstrip("."))
     scans: dict[str, SheetScan] = {}
-    if suffix in (".xlsx", ".xlsm"):
-        scans = scan_xlsx(path)
+    if suffix in IN_PROCESS:
+        if suffix != ".xls":
+            scans = scan_xlsx(path)
         try:
             sheets = _load(path)
+        except RejectedFile:
+            raise
         except Exception as exc:  # calamine's own errors (ZipError, XmlError, CalamineError)
-            raise RejectedFile(f"cannot open the workbook (corrupt or not an .xlsx file): {exc}") from exc
+            raise RejectedFile(f"cannot open the workbook (corrupt, or not a {suffix} file): {exc}") from exc
     else:
         if suffix in ZIP_FORMATS:
             check_zip(path).close()
@@ -319,8 +329,10 @@ def _read_sheet(sheet: Sheet, scan: SheetScan, entity: Entity, info: FileInfo) -
             errors[k] = f"formula_without_value:{names[c]}"
     df["_error"] = errors.astype(str)
     # rows below the table: after the last row that fills at least half of the required columns present
-    required = [n for i, n in known if entity.column(n).required]
-    filled = (df[required] != "").sum(axis=1).to_numpy() if required else np.zeros(len(df), dtype=int)
+    required = [i for i, n in known if entity.column(n).required]
+    filled = np.zeros(len(body), dtype=int)
+    for i in required:
+        filled += np.fromiter((v != "" for v in cols[i]), dtype=bool, count=len(body))
     data_like = np.flatnonzero(filled >= max(1, (len(required) + 1) // 2))
     last = data_like[-1] if data_like.size else -1
     below = np.arange(len(df)) > last
@@ -331,4 +343,5 @@ def _read_sheet(sheet: Sheet, scan: SheetScan, entity: Entity, info: FileInfo) -
     hidden_cols = sorted(c for c in scan.hidden_cols if c < len(names) and names[c])
     extra = f", hidden columns read: {', '.join(str(names[c]) for c in hidden_cols)}" if hidden_cols else ""
     info.sheets.append(f"{sheet.name} ({state}, header on row {header_idx + 1}{extra})")
-    return finish(df, entity, info, pa.array(why, pa.string()), sheet=sheet.name)
+    empty = all_empty([cols[i] for i, _ in known], len(body))
+    return finish(df, entity, info, pa.array(why, pa.string()), sheet=sheet.name, empty=empty)
