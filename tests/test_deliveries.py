@@ -78,6 +78,24 @@ def pokja_workbook(path: Path) -> None:
     wb.close()
 
 
+def recap_workbook(path: Path) -> None:
+    """A kecamatan recap: 'Nama Kampung KB' merged over two header cells; two Kampung KB of one desa with jml_jiwa
+    and jml_keluarga merged down over both (one figure for the desa); a last report with its figures left blank."""
+    import xlsxwriter
+
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet("Rekap")
+    header = [KKBPK_HEADER[0], "nama_kampung", None, *KKBPK_HEADER[1:]]
+    ws.write_row(0, 0, header)
+    ws.merge_range(0, 1, 0, 2, "Nama Kampung KB")
+    ws.write_row(1, 0, [1901001, "Melati", None, *report_row(1901001)[1:]])
+    ws.write_row(2, 0, [1901002, "Mawar", None, *report_row(1901002)[1:]])
+    ws.merge_range(1, 4 + 3, 2, 4 + 3, 80)  # jml_jiwa (column H) merged down over both reports
+    ws.write_row(3, 0, [1901003, "Anggrek", None, 1901012007, 2024, 1])  # figures left blank
+    ws.write(5, 1, "Sungailiat, 2 Februari 2024")
+    wb.close()
+
+
 def formulas_workbook(path: Path) -> None:
     """jml_pus as a formula: saved with its value in row 2 (xlsxwriter), without one in row 3 (as a program that
     never opened the workbook writes it)."""
@@ -241,9 +259,16 @@ CASES = [
     Case("decimal comma and day-first dates", "eppgbm", "a.csv", "eppgbm_decimal_comma_day_first.csv",
          landed={2: {"berat_kg": 11.4, "tinggi_cm": 86.5, "umur_bulan": 22, "tanggal_ukur": dt.date(2024, 1, 15)},
                  3: {"berat_kg": 10.0, "tinggi_cm": 81.25, "umur_bulan": 19, "tanggal_ukur": dt.date(2024, 1, 16)}}),
-    Case("a measure 12.500 in a file with no decimal mark of its own", "eppgbm", "a.csv",
-         "eppgbm_weight_decimal_mark_unknown.csv",
-         landed={3: {"berat_kg": 11.0}}, quarantined={2: ["ambiguous_number"]}),
+    Case("a weight of 12.500 (kg, never written with thousands): its one mark is the decimal mark", "eppgbm",
+         "a.csv", "eppgbm_weight_three_decimals.csv",
+         landed={2: {"berat_kg": 12.5}, 3: {"berat_kg": 11.0}}),
+    Case("submission dates with a time after them, an unreadable one (dated by arrival, figures kept)",
+         "kkbpk_bulanan", "a.csv", "kkbpk_dates_with_times.csv",
+         landed={2: {"tanggal_lapor": dt.date(2024, 2, 13), "tanggal_lapor_sumber": "laporan"},
+                 3: {"tanggal_lapor": dt.date(2024, 2, 2), "tanggal_lapor_sumber": "laporan"},
+                 4: {"tanggal_lapor": dt.date(2024, 2, 2), "tanggal_lapor_sumber": "laporan"},
+                 5: {"tanggal_lapor": dt.date(2024, 8, 2), "tanggal_lapor_sumber": "laporan"},  # Agst: Agustus
+                 6: R("waktu_file:tanggal_tak_terbaca")}),
     Case("both thousands dots and decimal commas in one file; an Excel serial date; Windows-1252", "profil_kampung_kb",
          "a.csv", "profil_excel_serial_thousands_and_decimal_comma.csv",
          landed={2: {"pokja_jumlah": 1200, "latitude": -1.8765, "longitude": 106.1234,
@@ -281,6 +306,9 @@ CASES = [
     Case("a Windows-1252 byte after the first MiB of a large file", "kkbpk_bulanan", "a.csv", cp1252_after_first_mib,
          landed={**{r: {"nama_kampung": "Melati"} for r in range(2, CP1252_ROWS + 2)},
                  CP1252_ROWS + 2: {"kampung_kb_id": 1901002, "nama_kampung": "Kampung KB Ma’ruf – Pesisir"}}),
+    Case("a trailing delimiter on the data rows only (empty fields after the last column)", "kkbpk_bulanan", "a.csv",
+         "kkbpk_trailing_delimiter.csv",
+         landed={2: {"kampung_kb_id": 1901001}, 3: {"kampung_kb_id": 1901002}}, quarantined={4: ["field_count"]}),
     Case("CR-only line ends (old Mac exports)", "kkbpk_bulanan", "a.csv", "kkbpk_cr_line_ends.csv",
          landed={2: {"kampung_kb_id": 1901001}, 3: {"kampung_kb_id": 1901002}}),
     Case("UTF-8 and Windows-1252 mixed in one file", "kkbpk_bulanan", "a.csv", "kkbpk_mixed_encodings.csv",
@@ -298,6 +326,10 @@ CASES = [
                   "Januari!14": "below the table", "Februari!4": "example row", "Lama!4": "example row"},
          sheets=["Januari (read", "Februari (read", "Petunjuk (not read: no header", "Lama (hidden",
                  "hidden columns read: kode_desa"]),
+    Case("a recap: a header cell merged over two cells, a count merged down over two reports, a row of blanks",
+         "kkbpk_bulanan", "a.xlsx", recap_workbook,
+         quarantined={("Rekap", 2): ["merged_cell"], ("Rekap", 3): ["merged_cell"], ("Rekap", 4): ["missing_value"]},
+         skipped={"Rekap!6": "below the table"}),
     Case("formulas with and without a saved value", "kkbpk_bulanan", "a.xlsx", formulas_workbook,
          landed={("Laporan", 2): {"jml_pus": 9}}, quarantined={("Laporan", 3): ["formula_without_value"]}),
     Case(".xls from an old office", "kkbpk_bulanan", "a.xls", xls_workbook,

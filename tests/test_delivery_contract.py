@@ -211,3 +211,28 @@ def test_the_check_blocks_only_on_a_broken_delivery_and_names_it(folders):
     assert not error.passed and error.severity.value == "ERROR"
     assert "portal/export_1904_202401.csv: 300 of 300 rows" in error.description
     assert error.metadata["deliveries_over_threshold"].value == 1
+
+
+def test_a_batch_whose_codes_are_all_unknown_quarantines_them_not_the_file(folders):
+    """Every kode_desa of the night's only file off the Kemendagri list (a BPS code, an unknown code): the rows are
+    quarantined with their rules, the file is read (the empty set of valid codes seen in the batch broke the rules'
+    query once)."""
+    rows = [csv_row(1, kode="1901010007"), csv_row(2, kode="19.01.01.2999")]
+    write_csv(folders.raw_dir / KKBPK_BULANAN.folder / "bps.csv", rows)
+    report = ingest_entity(KKBPK_BULANAN, folders, TEST_KEY, today=TODAY)
+    [rec] = report.files
+    assert (rec.status, rec.rows_quarantined) == ("loaded", 2), rec.reason
+
+
+def test_activity_posts_before_any_profile_are_quarantined_not_rejected(folders):
+    post = (
+        '{"intervensi_id": 1, "kampung_kb_id": 7, "tanggal": "2024-01-15", "judul": "Penyuluhan", '
+        '"jenis_post": "Kegiatan", "fungsi_keluarga": "Reproduksi"}\n'
+    )
+    path = folders.raw_dir / ENTITIES["intervensi"].folder / "p.jsonl"
+    path.parent.mkdir(parents=True)
+    path.write_text(post)
+    report = ingest_entity(ENTITIES["intervensi"], folders, TEST_KEY, today=TODAY)
+    [rec] = report.files
+    assert (rec.status, rec.rows_quarantined) == ("loaded", 1), rec.reason
+    assert report.rule_counts["unknown_kampung_kb"] == 1

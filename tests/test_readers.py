@@ -19,7 +19,7 @@ def read_all(path):
 
 @pytest.mark.parametrize(
     ("header", "expected"),
-    [("  JML PUS ", "jml_pus"), ("Ikut UPPKS", "ikut_uppka"), ("ikut_pik", "ikut_pikr"),
+    [("  JML PUS ", "jml_pus"), ("Ikut UPPKS", "ikut_uppka"), ("ikut_pik", "ikut_pikr"), ("Ikut PIK-R", "ikut_pikr"),
      ("non_kb_ingin_anak_kemudian", "non_kb_iat"), ("Kampung KB ID", "kampung_kb_id"), ("pikr", "pikr")],
 )  # fmt: skip
 def test_header_normalisation_and_legacy_words(header, expected):

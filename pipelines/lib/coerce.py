@@ -35,7 +35,10 @@ from pipelines.lib.entities import Column, Entity
 
 EXCEL_EPOCH = dt.date(1899, 12, 30)
 # Python's str.isspace() characters (what str.strip() removes), as an RE2 class
-_WS = r"[\t\n\x{0b}\x{0c}\r\x{1c}-\x{1f} \x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}]"
+_WS = (
+    r"[\t\n\x{0b}\x{0c}\r\x{1c}-\x{1f} \x{85}\x{a0}\x{1680}\x{2000}-\x{200a}\x{2028}\x{2029}\x{202f}\x{205f}\x{3000}"
+    r"\x{200b}\x{feff}]"
+)  # and the zero-width space and BOM that copy-pasted codes carry
 _S = "[+-]?"
 _GROUP_SPACE = "[" + "".join(f"\\x{{{ord(c):x}}}" for c in cv.GROUP_SPACES) + "]"
 # number shapes (ASCII digits: any other digit is a type error)
@@ -166,8 +169,17 @@ def _int_sql(col: Column, t: str, dec: str) -> tuple[str, str]:
     return value, ambiguous
 
 
-def _float_sql(t: str, dec: str) -> tuple[str, str]:
-    """(value, ambiguous) SQL for a measure column."""
+def _float_sql(t: str, dec: str, grouping: bool = True) -> tuple[str, str]:
+    """(value, ambiguous) SQL for a measure column. Without `grouping` (a measure never written with thousands
+    separators: a weight in kg, a height in cm, a coordinate) a single `.` or `,` is the decimal mark whatever the
+    file's: `12.500` kg is 12.5."""
+    if not grouping:
+        plain = f"{_S}(?:[0-9]+(?:[.,][0-9]*)?|[.,][0-9]+)"
+        value = (
+            f"case when {t} = '' then null when {_full(t, plain)} then try_cast(replace({t}, ',', '.') as double) "
+            f"when {_full(t, _EXP)} then try_cast(replace({t}, ',', '.') as double) end"
+        )
+        return value, "false"
     single_group = f"{_S}[0-9]{{1,3}}[.,][0-9]{{3}}"
     by_file = f"case {dec} when 'comma' then {_as_id(t)} when 'dot' then {_as_en(t)} end"  # unknown/conflict: ambiguous
     value = (
@@ -188,15 +200,18 @@ def _float_sql(t: str, dec: str) -> tuple[str, str]:
 
 
 def _parts(t: str) -> str:
-    """One regex pass over a date cell: its numeric parts (a/b/y of `a/b/y`), or its named-month parts (d/m/y of
-    `2 April 2024`, m/d/y of `April 2, 2024`); empty strings where the shape does not match."""
+    """Its numeric parts (a/b/y of `a/b/y`, whatever follows: `08.15 WIB`, `8:15 AM`), or else its named-month parts
+    (d/m/y of `2 April 2024`, m/d/y of `April 2, 2024`); empty strings where the shape does not match."""
     lower = f"regexp_replace(lower({t}), {_lit(_WEEKDAY)}, '')"
+    numeric = f"regexp_extract({t}, {_lit('^' + _NUMERIC_DATE + '$')}, ['a', 'b', 'y'])"
+    no_names = "dn := {'d': '', 'm': '', 'y': ''}, nd := {'m': '', 'd': '', 'y': ''}"
     return (
-        f"case when regexp_matches({t}, '[A-Za-z]') then struct_pack(n := {{'a': '', 'b': '', 'y': ''}}, "
+        f"case when regexp_matches({t}, '^[0-9]{{1,2}}[-/.][0-9]{{1,2}}[-/.][0-9]') "
+        f"then struct_pack(n := {numeric}, {no_names}) "
+        f"when regexp_matches({t}, '[A-Za-z]') then struct_pack(n := {{'a': '', 'b': '', 'y': ''}}, "
         f"dn := regexp_extract({lower}, {_lit('^' + _DAY_NAME_YEAR + '$')}, ['d', 'm', 'y']), "
         f"nd := regexp_extract({lower}, {_lit('^' + _NAME_DAY_YEAR + '$')}, ['m', 'd', 'y'])) "
-        f"else struct_pack(n := regexp_extract({t}, {_lit('^' + _NUMERIC_DATE + '$')}, ['a', 'b', 'y']), "
-        f"dn := {{'d': '', 'm': '', 'y': ''}}, nd := {{'m': '', 'd': '', 'y': ''}}) end"
+        f"else struct_pack(n := {numeric}, {no_names}) end"
     )
 
 
@@ -363,7 +378,7 @@ def typing_sql(
         elif c.type == "int":
             value, ambiguous[c.name] = _int_sql(c, t, "_dec")
         elif c.type == "float":
-            value, ambiguous[c.name] = _float_sql(t, "_dec")
+            value, ambiguous[c.name] = _float_sql(t, "_dec", c.grouping)
         elif _is_date(c):
             value, ambiguous[c.name], two_digit = _date_sql(t, _q("_p_" + c.name), "_order", today)
             flags.append(f"coalesce({two_digit}, false) as {_q('_y2_' + c.name)}")

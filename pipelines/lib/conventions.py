@@ -17,6 +17,8 @@ Numbers
     as printed forms write it; a blank cell is *not* nil (a cell nobody filled in): `missing_value` where required.
   - measure (float) columns: `12,5` and `12.5`, `1.234,5` and `1,234.5`, `.5`, `1e3`; a single group of three digits
     (`1.234`, `12,500`) is read by the file's decimal mark, and is `ambiguous_number` when the file has none or both.
+    A measure never written with thousands separators (a child's weight and height, a coordinate: `grouping=False`)
+    reads its one `.` or `,` as the decimal mark: `12.500` kg is 12.5 kg, `-2.054` is a latitude.
   - a leading apostrophe (`'0123`, Excel's "number stored as text") is dropped before typing, in every column type.
 Dates
   - `YYYY-MM-DD` (also `/`, one-digit parts, a time after it), Excel serial day numbers (5 digits), an Excel date cell.
@@ -38,7 +40,9 @@ Tables
   - workbooks: every sheet whose header matches is read (`_sheet` in the lineage); a sheet without one is named in
     the manifest. A hidden row or a hidden sheet that has the header is quarantined (`hidden_row`, `hidden_sheet`:
     unhide it and send it again if it is data); hidden columns are read (templates hide their code columns).
-    A merged cell in the body fills every cell it covers (what the reader of the sheet sees). A formula is read by
+    A merged cell in the body fills every cell it covers (what the reader of the sheet sees), except a count or a
+    measure merged down over several rows: those rows are quarantined, `merged_cell` (one figure, whose row?). A
+    header cell merged over two cells names its field once. A formula is read by
     its saved value; a formula without one (a workbook written by a program and never opened in Excel) is
     `formula_without_value`.
 """
@@ -65,7 +69,7 @@ for _n, _names in enumerate(
         ("mei", "may"),
         ("juni", "june", "jun"),
         ("juli", "july", "jul"),
-        ("agustus", "august", "agu", "agt", "ags", "aug"),
+        ("agustus", "august", "agu", "agt", "ags", "agst", "aug"),
         ("september", "sep", "sept"),
         ("oktober", "october", "okt", "oct"),
         ("november", "nopember", "nov", "nop"),
@@ -114,6 +118,8 @@ ROW_PROBLEMS: dict[str, str] = {
     "delimiter?); its values were not read, to avoid shifting them onto other columns",
     "hidden_row": "the row is hidden in the workbook; unhide it and send the file again if it is data",
     "hidden_sheet": "the sheet is hidden in the workbook; unhide it and send the file again if it is data",
+    "merged_cell": "a count or measure merged down over several rows: whose figure it is cannot be told (filled into "
+    "each row it would be counted as often); write it in one row",
     "formula_without_value": "a formula with no saved value (the workbook was never opened and saved in a "
     "spreadsheet program); open it, save it, and send it again",
     "invalid_json": "the line is not a JSON object",

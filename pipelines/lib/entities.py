@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass, field
 
 # Legacy words renamed by the portal over the years; applied to every header word of every entity.
-LEGACY_WORDS: dict[str, str] = {"uppks": "uppka", "pik": "pikr", "ingin_anak_kemudian": "iat"}
+LEGACY_WORDS: dict[str, str] = {"uppks": "uppka", "pik_r": "pikr", "pik": "pikr", "ingin_anak_kemudian": "iat"}
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,7 @@ class Column:
     max_age: int = 110  # birth_date: the oldest plausible age (in age_unit); decides the century of a two-digit year
     nil_is_zero: bool = False  # int: a count on a printed form, where a lone dash means nil (0)
     month_names: bool = False  # int: a month, also written by name ("Maret", "Mar")
+    grouping: bool = True  # float: False for a measure never written with thousands separators (kg, cm, degrees)
     # a column needed only for a derived figure: None, or where its value comes from when the file has none
     # ("received": when the file arrived, see ingest.received_dates); the row is never quarantined for lacking it
     fallback: str | None = None
@@ -211,8 +212,8 @@ PROFIL_KAMPUNG_KB = Entity(
         Column("rw", "str", required=False),
         Column("cakupan_wilayah", "str"),
         Column("tanggal_pencanangan", "date", aliases=("tgl_pencanangan",)),
-        Column("latitude", "float", required=False, aliases=("lat",)),
-        Column("longitude", "float", required=False, aliases=("lon", "lng")),
+        Column("latitude", "float", required=False, aliases=("lat",), grouping=False),
+        Column("longitude", "float", required=False, aliases=("lon", "lng"), grouping=False),
         Column("tahun", "int"),
         BULAN,
         *_counts(
@@ -325,8 +326,8 @@ EPPGBM = Entity(
         Column("jenis_kelamin", "str", aliases=("jk",)),
         Column("kode_posyandu", "str"),
         Column("tanggal_ukur", "date", aliases=("tgl_ukur", "tanggal_pengukuran")),
-        Column("berat_kg", "float", aliases=("berat", "bb")),
-        Column("tinggi_cm", "float", aliases=("tinggi", "tb", "panjang_badan")),
+        Column("berat_kg", "float", aliases=("berat", "bb"), grouping=False),
+        Column("tinggi_cm", "float", aliases=("tinggi", "tb", "panjang_badan"), grouping=False),
         Column("cara_ukur", "str", required=False),
     ),
 )

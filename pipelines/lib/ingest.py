@@ -286,14 +286,14 @@ class Batch:
         self.sample = [f for f in kept if not f.empty]
 
     def _fill_received(self, raw: pd.DataFrame, typed: pd.DataFrame, errors: pd.Series, recs) -> None:
-        """Columns with a fallback (tanggal_lapor): where the file has no value, or one of an order the file cannot
-        tell, the date the file was received; `<column>_sumber` says where each value came from."""
+        """Columns with a fallback (tanggal_lapor, needed only for timeliness): where the file has no value, one of
+        an order the file cannot tell, or one that cannot be read as a date, the day the file was received;
+        `<column>_sumber` says where each value came from. The row's figures are never lost for it."""
         for col in (c for c in self.entity.columns if c.fallback == "received"):
             source = pd.Series("laporan", index=typed.index, dtype=object)
-            ambiguous_label = f"ambiguous_date:{col.name}"
-            ambiguous = errors.map(lambda es, label=ambiguous_label: label in es)
-            unreadable = errors.map(lambda es, name=col.name: f"type_error:{name}" in es)
-            missing = typed[col.name].isna() & ~unreadable & (raw["_error"] == "")
+            labels = {f"ambiguous_date:{col.name}": "tanggal_ambigu", f"type_error:{col.name}": "tanggal_tak_terbaca"}
+            why = errors.map(lambda es, labels=labels: next((labels[e] for e in es if e in labels), ""))
+            missing = typed[col.name].isna() & (raw["_error"] == "")
             if missing.any():
                 mode = received_from()
                 # never after the ingestion day (Western Indonesia is ahead of a server keeping UTC)
@@ -301,12 +301,10 @@ class Batch:
                 files = raw["_file"]
                 typed.loc[missing, col.name] = pd.to_datetime(files[missing].map(days))
                 label = RECEIVED_SOURCE[mode]
-                source[missing] = label
-                source[missing & ambiguous] = f"{label}:tanggal_ambigu"
-                if ambiguous.any():
-                    errors[ambiguous] = errors[ambiguous].map(
-                        lambda es, label=ambiguous_label: [e for e in es if e != label]
-                    )
+                source[missing] = [f"{label}:{w}" if w else label for w in why[missing]]
+                fixed = missing & (why != "")
+                if fixed.any():
+                    errors[fixed] = errors[fixed].map(lambda es, labels=labels: [e for e in es if e not in labels])
             typed[f"{col.name}_sumber"] = source
 
     def _validate_and_write(self, raw, typed, type_errors, recs: dict[str, mf.FileRecord], tag: str) -> None:

@@ -91,7 +91,8 @@ def _literal(value: Any, params: dict[str, Any], resolved: dict[str, Any]) -> st
 def _in_set(column: str, value_set: Any, params: dict[str, Any], resolved: dict[str, Any]) -> str:
     ref = _literal(value_set, params, resolved)
     values = resolved[ref[1:]]
-    if not values:
+    if not values:  # nothing is in an empty set; the parameter just bound is not used (DuckDB refuses an unused one)
+        del resolved[ref[1:]]
         return f"{column} is not null"
     # typed numeric columns are DOUBLE: compare as numbers when the set is numeric, as text otherwise. A subquery,
     # not list_contains: DuckDB hashes the set once (a look-up against thousands of registered Kampung KB ids or

@@ -390,6 +390,8 @@ def _exact(
                 seen += 1
                 if seen <= 0 or seen <= handed:
                     continue
+                if len(record) > width and not any(v.strip() for v in record[width:]):
+                    record = record[:width]  # empty fields after the last column (a trailing delimiter): nothing shifts
                 wrong = bool(record) and len(record) != width
                 for i in known:
                     buf[i].append(record[i] if record and not wrong else "")

@@ -240,9 +240,11 @@ def _cell_text(v: object) -> str:
     return str(v).strip()
 
 
-def _fill_merged(grid: list[list[Any]], merged, header_idx: int) -> None:
+def _fill_merged(grid: list[list[Any]], merged, header_idx: int) -> set[int]:
     """A merged cell shows its value over every cell it covers: the header's spans name each column they cover; in
-    the body, the value fills the range (a desa code merged down over its Kampung KB rows)."""
+    the body, the value fills the range (a desa code merged down over its Kampung KB rows). Returns the header's
+    columns filled so (a span over one field's two cells is one field, see `_header_names`)."""
+    filled_header: set[int] = set()
     for (r0, c0), (r1, c1) in merged:
         if r1 < header_idx:
             continue
@@ -252,6 +254,35 @@ def _fill_merged(grid: list[list[Any]], merged, header_idx: int) -> None:
             for c in range(c0, min(c1 + 1, len(row))):
                 if (r, c) != (r0, c0) and row[c] in (None, ""):
                     row[c] = value
+                    if r == header_idx:
+                        filled_header.add(c)
+    return filled_header
+
+
+def _header_names(header: list[Any], filled: set[int], entity: Entity, info: FileInfo) -> list[str | None]:
+    """The header's names; a merged header cell that named one field twice (a wide 'Nama Kampung KB' over two
+    cells) names it once, in its first cell."""
+    try:
+        return map_header(header, entity, info)
+    except RejectedFile:
+        if not filled:
+            raise
+        return map_header([None if c in filled else v for c, v in enumerate(header)], entity, info)
+
+
+def _merged_counts(merged, header_idx: int, names: list[str | None], entity: Entity) -> dict[int, str]:
+    """Body rows (0-based) covered by a cell merged down over a count or a measure: one figure for several rows,
+    whose row it belongs to cannot be told (filled into each, it would be counted as often): row -> column."""
+    out: dict[int, str] = {}
+    for (r0, c0), (r1, c1) in merged:
+        if r1 <= r0 or r0 <= header_idx:
+            continue
+        for c in range(c0, min(c1 + 1, len(names))):
+            name = names[c]
+            if name and (entity.column(name).nil_is_zero or entity.column(name).type == "float"):
+                for r in range(r0, r1 + 1):
+                    out.setdefault(r, name)
+    return out
 
 
 def read_workbook(path: Path, entity: Entity) -> tuple[FileInfo, Iterator[pd.DataFrame]]:
@@ -301,10 +332,10 @@ def _read_sheet(sheet: Sheet, scan: SheetScan, entity: Entity, info: FileInfo) -
         state = "" if sheet.visible else ", hidden"
         info.sheets.append(f"{sheet.name} (not read: no header row{state})")
         return None
-    _fill_merged(grid, sheet.merged, header_idx)
+    filled_header = _fill_merged(grid, sheet.merged, header_idx)
     if not info.sheets or all("not read" in s for s in info.sheets):
         info.header_row = header_idx + 1
-    names = map_header(grid[header_idx], entity, info)
+    names = _header_names(grid[header_idx], filled_header, entity, info)
     known = [(i, n) for i, n in enumerate(names) if n]
     first_known = known[0][0]
     lead_idx = sorted(set(range(first_known)) | {i for i, _ in known[:2]})
@@ -327,13 +358,22 @@ def _read_sheet(sheet: Sheet, scan: SheetScan, entity: Entity, info: FileInfo) -
         k = r - (header_idx + 1)
         if 0 <= k < len(body) and c < len(names) and names[c] and errors[k] == "":
             errors[k] = f"formula_without_value:{names[c]}"
+    for r, name in _merged_counts(sheet.merged, header_idx, names, entity).items():
+        k = r - (header_idx + 1)
+        if 0 <= k < len(body) and errors[k] == "":
+            errors[k] = f"merged_cell:{name}"
     df["_error"] = errors.astype(str)
     # rows below the table: after the last row that fills at least half of the required columns present
     required = [i for i, n in known if entity.column(n).required]
     filled = np.zeros(len(body), dtype=int)
     for i in required:
         filled += np.fromiter((v != "" for v in cols[i]), dtype=bool, count=len(body))
-    data_like = np.flatnonzero(filled >= max(1, (len(required) + 1) // 2))
+    # ... or that names its record (the entity's key: a row with its figures left blank is still a row)
+    key = [i for i, n in known if n in entity.key]
+    named = np.ones(len(body), dtype=bool) if key else np.zeros(len(body), dtype=bool)
+    for i in key:
+        named &= np.fromiter((v != "" for v in cols[i]), dtype=bool, count=len(body))
+    data_like = np.flatnonzero((filled >= max(1, (len(required) + 1) // 2)) | named)
     last = data_like[-1] if data_like.size else -1
     below = np.arange(len(df)) > last
     lead = not_data(pa.table({f"c{i}": cols[i] for i in lead_idx}), entity, [f"c{i}" for i in lead_idx])
