@@ -117,10 +117,6 @@ def _unquoted(s: str) -> str:
     return f"case when starts_with({s}, '''') then regexp_replace({s}, '^''([0-9+-])', '\\1') else {s} end"
 
 
-def _clean(expr: str) -> str:
-    return _unquoted(_strip(expr))
-
-
 # ---------------------------------------------------------------- numbers
 
 

@@ -124,7 +124,6 @@ WORKBOOK_FORMATS = (("xlsx", 0.85), ("xls", 0.10), ("ods", 0.05))
 WORKBOOK_SIGNATURE = 0.5
 WORKBOOK_NIL_DASH = 0.25
 WORKBOOK_EXAMPLE = 0.08
-WIB = dt.timezone(dt.timedelta(hours=7))
 COUNTS = [c for c in P.LAPORAN_COLUMNS[4:] if c != "tanggal_lapor"]
 
 
@@ -307,7 +306,6 @@ def write_laporan(
             )
             e["rows_skipped_expected"] += 1
         told = not excel or _ddmmyyyy_evidence(dates)  # ISO, or a day above 12 somewhere in the file
-        arrived = when  # the file's mtime (09:00 WIB that day)
         for k, (d, report, i) in enumerate(zip(dates, reports, rows["_i"], strict=True)):
             r = k + 2
             if i in rules_of and report is None:
@@ -317,7 +315,7 @@ def write_laporan(
             # a valid report's date is in the past: in a file whose order cannot be told, a date whose day and month
             # differ (both 12 or less) cannot be read; the pipeline dates it by the file's arrival
             if not told and d.day != d.month:
-                landed(path, None, r, report, arrived, "waktu_file:tanggal_ambigu")
+                landed(path, None, r, report, when, "waktu_file:tanggal_ambigu")  # its mtime: 09:00 WIB that day
             else:
                 landed(path, None, r, report, d, "laporan")
 

@@ -112,15 +112,6 @@ def find_header(rows: Sequence[Sequence[object]], entity: Entity) -> int:
 # ---------------------------------------------------------------- frames
 
 
-def empty_frame(entity: Entity, names: Sequence[str | None]) -> pd.DataFrame:
-    known = [n for n in names if n]
-    df = pd.DataFrame({n: pd.Series([], dtype="str") for n in known})
-    df["_row"] = np.array([], dtype=np.int64)
-    df["_sheet"] = pd.Series([], dtype=object)
-    df["_error"] = pd.Series([], dtype="str")
-    return df
-
-
 def _lead_cells(table: pa.Table, lead_columns: Sequence[str]) -> pa.Array | None:
     """The first non-empty cell among `lead_columns` of each row (a 'No' column, the first known ones)."""
     out = None

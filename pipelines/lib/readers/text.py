@@ -30,7 +30,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from pipelines.lib import conventions as cv
-from pipelines.lib.entities import Entity
+from pipelines.lib.entities import Entity, normalise_header
 from pipelines.lib.readers.common import (
     FileInfo,
     RejectedFile,
@@ -279,10 +279,11 @@ def read_csv(path: Path, entity: Entity) -> tuple[FileInfo, Iterator[pd.DataFram
         except _Restart:
             yield from _exact(path, scan.encoding, delimiter, header_idx, width, names, lead_idx, entity, info, handed)
 
-    return info, _with_empty_note(chunks(), info, entity, names)
+    return info, _with_empty_note(chunks(), info)
 
 
-def _with_empty_note(frames: Iterator[pd.DataFrame], info: FileInfo, entity: Entity, names) -> Iterator[pd.DataFrame]:
+def _with_empty_note(frames: Iterator[pd.DataFrame], info: FileInfo) -> Iterator[pd.DataFrame]:
+    """The frames as they come; a file that gave none (and skipped none) is noted as header only."""
     rows = 0
     for frame in frames:
         rows += len(frame)
@@ -434,7 +435,6 @@ def read_jsonl(path: Path, entity: Entity) -> tuple[FileInfo, Iterator[pd.DataFr
         raise RejectedFile(f"JSON lines must be UTF-8; this file is {scan.encoding}")
     info = FileInfo(format="jsonl", encoding=scan.encoding, line_ends=scan.line_ends)
     mapping = entity.header_map
-    from pipelines.lib.entities import normalise_header
 
     def chunks() -> Iterator[pd.DataFrame]:
         records: list[dict[str, str]] = []
