@@ -3,7 +3,10 @@ batch of small files or a chunk of a large file), rendered with GE's own rendere
 
 Pages live in <warehouse>/data_docs/<entity>/<batch>/ and are linked from the asset's metadata in the Dagster UI.
 The row-level lists (unexpected values and indices) are dropped before rendering: they are in the quarantine, and
-a page with a million indices helps nobody. GE's page template loads Bootstrap, jQuery and Vega from public CDNs;
+a page with a million indices helps nobody. The sample of unexpected values GE keeps (`partial_unexpected_*`) stays
+for ordinary columns (a strata "Utama" is worth seeing) and is dropped for personal ones (NIK, No. KK, a family id,
+a birth date: validated as delivered, before pseudonymisation, so a malformed NIK would be printed verbatim).
+GE's page template loads Bootstrap, jQuery and Vega from public CDNs;
 those tags and the scripts that need them are taken out and a small stylesheet put in, so a page opens offline, with
 no request to the internet and no script error (the tables are static HTML anyway).
 """
@@ -18,6 +21,12 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 _ROW_LISTS = ("unexpected_list", "unexpected_index_list", "unexpected_index_query", "partial_unexpected_index_list")
+_VALUE_SAMPLES = ("partial_unexpected_list", "partial_unexpected_counts")
+
+
+def _columns_of(r) -> set[str]:
+    kwargs = getattr(getattr(r, "expectation_config", None), "kwargs", None) or {}
+    return {v for k, v in kwargs.items() if k in ("column", "column_A", "column_B") and isinstance(v, str)}
 
 
 _EXTERNAL = re.compile(
@@ -42,14 +51,16 @@ def docs_dir(warehouse_dir: Path, entity: str, batch: str) -> Path:
     return warehouse_dir / "data_docs" / entity / batch
 
 
-def write_page(result, folder: Path, number: int, title: str) -> Path | None:
-    """Render one validation result to `folder/validation-<n>.html`; never fails the ingestion."""
+def write_page(result, folder: Path, number: int, title: str, personal: frozenset[str] = frozenset()) -> Path | None:
+    """Render one validation result to `folder/validation-<n>.html` (no value of a `personal` column on it); never
+    fails the ingestion."""
     try:
         from great_expectations.render.renderer import ValidationResultsPageRenderer
         from great_expectations.render.view import DefaultJinjaPageView
 
         for r in result.results:
-            for key in _ROW_LISTS:
+            drop = _ROW_LISTS + (_VALUE_SAMPLES if _columns_of(r) & personal else ())
+            for key in drop:
                 if r.result and key in r.result:
                     r.result.pop(key)
         page = DefaultJinjaPageView().render(ValidationResultsPageRenderer().render(result))

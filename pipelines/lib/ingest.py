@@ -103,11 +103,16 @@ class IngestReport:
         return self.rows_quarantined / self.rows_read if self.rows_read else 0.0
 
 
+def personal_columns(entity: Entity) -> frozenset[str]:
+    """Columns validated as delivered that hold personal data: NIK / No. KK / family ids and birth dates."""
+    return frozenset(c.name for c in entity.columns if c.type in ("pii", "birth_date", "drop"))
+
+
 def write_docs(settings: Settings, entity: Entity, batch_id: str, docs: list) -> Path | None:
     folder = datadocs.docs_dir(settings.warehouse_dir, entity.name, batch_id)
     pages = []
     for n, (result, label) in enumerate(docs, start=1):
-        page = datadocs.write_page(result, folder, n, f"{entity.name} {batch_id} #{n}")
+        page = datadocs.write_page(result, folder, n, f"{entity.name} {batch_id} #{n}", personal_columns(entity))
         if page is not None:
             pages.append((page, label))
     return datadocs.write_index(folder, entity.name, batch_id, pages)
