@@ -476,15 +476,8 @@ def coerce(
     present = {c.name for c in entity.columns if c.name in raw}
     cur = duck.scratch()
     try:
-        cur.register("raw_text", _text_table(raw, entity, present, files))
-        profile = cur.execute(profile_sql(entity, present, "raw_text")).to_arrow_table().to_pylist()
-        fast = frozenset(k for k, v in (profile[0] if profile else {}).items() if v is not False and k != "_none")
-        # cleaned once (the evidence and the typing both read it: stripping is the costliest step)
-        cleaned = cur.execute(cleaning_sql(entity, present, "raw_text", fast)).to_arrow_table()
-        cur.unregister("raw_text")
-        cur.register("cleaned", cleaned)
-        found = cur.execute(evidence_sql(entity, present, "cleaned", fast)).fetchall()
-        used = {f: (evidence or {}).get(f, Evidence()) | Evidence(*map(bool, flags)) for f, *flags in found}
+        cleaned, fast, found = _cleaned_with_evidence(cur, raw, entity, present, files)
+        used = {f: (evidence or {}).get(f, Evidence()) | e for f, e in found.items()}
         if len(used) == 1:  # one file (a chunk of a large one): its conventions as constants
             [only] = used.values()
             source = f"(select *, {_lit(only.decimal)} as _dec, {_lit(only.date_order)} as _order from cleaned)"
@@ -512,16 +505,24 @@ def coerce(
     return typed, errors, used
 
 
+def _cleaned_with_evidence(cur, raw: pd.DataFrame, entity: Entity, present: set[str], files: pd.Series | str):
+    """On cursor `cur`: the cleaned text (registered as `cleaned`), the columns of the fast path, and the evidence
+    per file. Cleaned once: the evidence and the typing both read it (stripping is the costliest step)."""
+    cur.register("raw_text", _text_table(raw, entity, present, files))
+    profile = cur.execute(profile_sql(entity, present, "raw_text")).to_arrow_table().to_pylist()
+    fast = frozenset(k for k, v in (profile[0] if profile else {}).items() if v is not False and k != "_none")
+    cleaned = cur.execute(cleaning_sql(entity, present, "raw_text", fast)).to_arrow_table()
+    cur.unregister("raw_text")
+    cur.register("cleaned", cleaned)
+    found = cur.execute(evidence_sql(entity, present, "cleaned", fast)).fetchall()
+    return cleaned, fast, {f: Evidence(*map(bool, flags)) for f, *flags in found}
+
+
 def file_evidence(raw: pd.DataFrame, entity: Entity) -> Evidence:
     """What the rows of one file (a chunk of it) say about its conventions, without typing them."""
-    present = {c.name for c in entity.columns if c.name in raw}
     cur = duck.scratch()
     try:
-        cur.register("raw_text", _text_table(raw, entity, present, ""))
-        profile = cur.execute(profile_sql(entity, present, "raw_text")).to_arrow_table().to_pylist()
-        fast = frozenset(k for k, v in (profile[0] if profile else {}).items() if v is not False and k != "_none")
-        cur.register("cleaned", cur.execute(cleaning_sql(entity, present, "raw_text", fast)).to_arrow_table())
-        found = cur.execute(evidence_sql(entity, present, "cleaned", fast)).fetchall()
+        _, _, found = _cleaned_with_evidence(cur, raw, entity, {c.name for c in entity.columns if c.name in raw}, "")
     finally:
         cur.close()
-    return Evidence(*map(bool, found[0][1:])) if found else Evidence()
+    return found.get("", Evidence())

@@ -190,7 +190,7 @@ def write_laporan(
         ids = sorted(df.loc[xlsx, "kampung_kb_id"].unique())
         legacy_ids = set(rng.choice(ids, max(1, round(len(ids) * rate)), replace=False).tolist()) if ids else set()
     style_of = {k: int(rng.integers(0, 4)) for k in sorted(df["kampung_kb_id"].unique())}
-    kab_name = dict(zip(geo.kab["kode_kab"], geo.kab["nama_kab"], strict=True)) if "nama_kab" in geo.kab else {}
+    kab_name = dict(zip(geo.kab["kode_kab"], geo.kab["nama_kab"], strict=True))
 
     def workbook(i: int, row: pd.Series, when: dt.date, suffix: str = "", plain: bool = False) -> tuple[Path, dict]:
         kkb_id = int(row["kampung_kb_id"])

@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import codecs
 import csv
-import gzip
 import io
 import json
 import re
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -141,7 +141,7 @@ def prescan(path: Path) -> Scan:
                     utf8.decode(b"", final=True)
                 except UnicodeDecodeError:
                     utf8_ok, first_bad = False, (total, line)
-    except (OSError, EOFError, gzip.BadGzipFile, zlib_error()) as exc:
+    except (OSError, EOFError, zlib.error) as exc:
         raise RejectedFile(f"cannot read the file (a broken gzip or an interrupted copy?): {exc}") from exc
     if total == 0:
         raise RejectedFile("the file is empty (0 bytes): an upload or copy that failed?")
@@ -161,12 +161,6 @@ def prescan(path: Path) -> Scan:
             f"{first_bad[0]}, line {first_bad[1]}); it cannot be decoded one way. Save it again as CSV UTF-8"
         )
     return Scan("cp1252", line_ends, total)
-
-
-def zlib_error() -> type[Exception]:
-    import zlib
-
-    return zlib.error
 
 
 def _utf16_without_bom(block: bytes) -> bool:
